@@ -1,0 +1,16 @@
+"""fdsl-gen: formula-driven supervised learning datasets (FractalDB, 2D-OFDB, 1p-frac, ...), rendered fast.
+
+    import fdsl_gen
+    db = fdsl_gen.get_database("ofdb", categories=1000)
+    images = db.render([0, 1, 2], [0, 0, 0])        # torch uint8 [3, 1, 362, 362]
+    arrays = db.render_array([0, 1, 2], [0, 0, 0])  # the same as NumPy
+
+Importing compiles nothing and needs no GPU.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import UsageError  # noqa: E402
+from .registry import database_class, get_database, list_databases, register_database  # noqa: E402
+
+__all__ = ["UsageError", "__version__", "database_class", "get_database", "list_databases", "register_database"]

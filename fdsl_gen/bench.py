@@ -1,0 +1,124 @@
+"""Render throughput: images/s per database x backend, median of repeated runs after warm-up.
+
+Every image of a timed batch is a different category, so each one runs its own chaos game (no
+sharing of points between images, which would flatter the numbers). The first call of a backend
+compiles (numba) and is never timed. Results carry the machine, library versions and git commit.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .backends import BACKENDS, unavailable_reason
+from .registry import database_class, get_database, list_databases
+
+REF_BATCH = 2  # the reference is slow: it is timed on this many images, once
+
+
+@dataclass
+class BenchRow:
+    database: str
+    backend: str
+    size: int
+    points: int
+    draw_type: str
+    batch: int
+    threads: int
+    repeats: int
+    median_img_s: float
+    min_img_s: float
+    max_img_s: float
+    per_thread_img_s: float
+
+
+def machine() -> dict:
+    """Where and with what a benchmark ran."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "fdsl_gen": __version__}
+    for mod in ("numba", "torch", "PIL"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:
+            versions[mod] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "platform": platform.platform(), "versions": versions,
+            "git_commit": commit, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def _set_threads(backend: str, threads: int | None) -> int:
+    if backend != "numba":
+        return 1
+    import numba
+
+    n = threads or numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    return numba.get_num_threads()
+
+
+def bench_one(db, backend: str, batch: int, repeats: int, warmup: int, threads: int | None) -> BenchRow:
+    """Time `db.render_array` on `batch` distinct categories (instance 0 each)."""
+    if backend == "ref":
+        batch, repeats, warmup = min(batch, REF_BATCH), 1, 0
+    n_threads = _set_threads(backend, threads)
+    cats = np.arange(batch) % db.n_categories
+    insts = np.zeros(batch, dtype=np.int64)
+    db.render_array(cats[:1], insts[:1], backend)  # compile / load; never timed
+    for _ in range(warmup):
+        db.render_array(cats, insts, backend)
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        db.render_array(cats, insts, backend)
+        rates.append(batch / (time.perf_counter() - t0))
+    cfg = db.config
+    med = statistics.median(rates)
+    return BenchRow(db.key, backend, cfg.size, cfg.points, cfg.draw_type, batch, n_threads, repeats,
+                    med, min(rates), max(rates), med / n_threads)
+
+
+def run_bench(databases: str = "all", backends: str = "all", size: int | None = None, points: int | None = None,
+              draw_type: str | None = None, batch: int = 256, repeats: int = 5, warmup: int = 1,
+              threads: int | None = None, log=print) -> dict:
+    """Benchmark databases x backends; returns {"machine": ..., "rows": [...]} (rows as dicts)."""
+    names = list_databases() if databases == "all" else [database_class(databases).key]
+    rows = []
+    for name in names:
+        cls = database_class(name)
+        wanted = cls.implemented_backends if backends == "all" else (backends,)
+        db = get_database(name, categories=max(1, min(1000, batch)), size=size, points=points, draw_type=draw_type)
+        db.table()
+        for backend in BACKENDS:
+            if backend not in wanted:
+                continue
+            if backend not in cls.implemented_backends or unavailable_reason(backend):
+                log(f"{name:12s} {backend:7s} skipped: "
+                    f"{unavailable_reason(backend) or 'not implemented for this database yet'}")
+                continue
+            row = bench_one(db, backend, batch, repeats, warmup, threads)
+            rows.append(asdict(row))
+            log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points:7d} pts {row.draw_type:11s} "
+                f"batch {row.batch:4d} x{row.repeats} threads {row.threads:2d}: "
+                f"{row.median_img_s:10.1f} img/s (min {row.min_img_s:.1f}, max {row.max_img_s:.1f}; "
+                f"{row.per_thread_img_s:.1f} per thread)")
+    return {"machine": machine(), "config": {"batch": batch, "repeats": repeats, "warmup": warmup,
+                                             "threads": threads}, "rows": rows}

@@ -1,0 +1,207 @@
+"""The `fdsl-gen` command line: each command builds a config and calls one library function.
+
+A user's mistake (unknown database, bad value, unwritable folder, ...) prints one line starting with
+"error:" and exits with status 2; nothing half-written is left behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="Formula-driven supervised learning datasets, rendered fast.")
+
+Db = Annotated[str, typer.Option("--db", help="database key or paper spelling (fdsl-gen list)")]
+Categories = Annotated[Optional[int], typer.Option("--categories", "-n", help="number of categories")]
+Seed = Annotated[Optional[int], typer.Option("--seed", help="seed of our draws (patches, native search)")]
+Search = Annotated[Optional[str], typer.Option("--search", help="published (the original's table) | native")]
+Size = Annotated[Optional[int], typer.Option("--size", help="native canvas side in pixels")]
+Points = Annotated[Optional[int], typer.Option("--points", help="chaos-game points per image")]
+DrawType = Annotated[Optional[str], typer.Option("--draw-type", help="point_gray|patch_gray|point_color|patch_color")]
+Instances = Annotated[Optional[int], typer.Option("--instances", help="instances per category (first ids)")]
+Table = Annotated[Optional[str], typer.Option("--table", help="render this category table (file or folder)")]
+Backend = Annotated[str, typer.Option("--backend", help="auto|cuda|triton|numba|ref")]
+FillRate = Annotated[Optional[float], typer.Option("--fill-rate", "--rate", help="search acceptance fill rate")]
+SearchPoints = Annotated[Optional[int], typer.Option("--search-points", "--numof-point",
+                                                     help="points of a search candidate")]
+Weights = Annotated[Optional[str], typer.Option("--weights", "--weight-csv", help="fractaldb weight step or CSV")]
+Redraws = Annotated[Optional[int], typer.Option("--redraws", help="fractaldb patch redraws per weight row")]
+Sigma = Annotated[Optional[float], typer.Option("--sigma", help="1p-frac sigma-factor")]
+Delta = Annotated[Optional[float], typer.Option("--delta", help="1p-frac perturbation strength")]
+
+
+def _user_errors(fn):
+    """Turn a UsageError into one line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _database(db: str, **options):
+    from .registry import get_database
+
+    return get_database(db, **{k: v for k, v in options.items() if v is not None})
+
+
+@app.command("list")
+@_user_errors
+def list_cmd():
+    """Databases, their defaults, and the backends that run here (and why the others do not)."""
+    from .backends import BACKENDS, unavailable_reason
+    from .registry import database_class, list_databases
+
+    for key in list_databases():
+        cls = database_class(key)
+        d = cls.defaults()
+        typer.echo(f"{key}  (also: {', '.join(cls.aliases)})\n  {cls.summary}")
+        typer.echo(f"  defaults: categories {d['categories']}, size {d['size']}, points {d['points']}, "
+                   f"draw type {d['draw_type']}, search {d['search']}")
+        for b in BACKENDS:
+            why = "not implemented yet" if b not in cls.implemented_backends else unavailable_reason(b)
+            typer.echo(f"  backend {b:7s} {'available' if why is None else 'unavailable: ' + why}")
+
+
+@app.command()
+@_user_errors
+def search(db: Db, out: Annotated[Path, typer.Option("--out", help="folder for the table")],
+           categories: Categories = None, search: Search = None, seed: Seed = None, backend: Backend = "auto",
+           fill_rate: FillRate = None, search_points: SearchPoints = None, sigma: Sigma = None,
+           delta: Delta = None):
+    """Write a category table: one CSV per category (the original's format) and one compact file."""
+    from tqdm import tqdm
+
+    from .export.writer import check_writable
+
+    database = _database(db, categories=categories, search=search, seed=seed, fill_rate=fill_rate,
+                         search_points=search_points, sigma=sigma, delta=delta)
+    check_writable(out)
+    with tqdm(total=database.n_categories, desc=f"search {database.key}", unit="cat") as bar:
+        database.table(progress=bar.update, backend=backend)
+    database.write_table(out)
+    typer.echo(f"wrote {database.n_categories} categories to {out} (table sha256 {database.table_digest()[:16]})")
+
+
+@app.command()
+@_user_errors
+def render(db: Db, out: Annotated[Path, typer.Option("--out", help="dataset folder")],
+           categories: Categories = None, instances: Instances = None, size: Size = None, seed: Seed = None,
+           search: Search = None, draw_type: DrawType = None, points: Points = None, table: Table = None,
+           backend: Backend = "auto",
+           workers: Annotated[Optional[int], typer.Option("--workers", help="threads (default: all cores)")] = None,
+           format: Annotated[str, typer.Option("--format", help="imagefolder | webdataset")] = "imagefolder",
+           png_compress: Annotated[int, typer.Option("--png-compress", help="zlib level 0-9")] = 6,
+           channels: Annotated[int, typer.Option("--channels", help="PNG channels, 1 or 3")] = 3,
+           batch: Annotated[int, typer.Option("--batch", help="images per backend call")] = 64,
+           shard_size: Annotated[int, typer.Option("--shard-size", help="webdataset samples per shard")] = 1000,
+           force: Annotated[bool, typer.Option("--force", help="write even if the disk looks too small")] = False,
+           fill_rate: FillRate = None, search_points: SearchPoints = None, weights: Weights = None,
+           redraws: Redraws = None, sigma: Sigma = None, delta: Delta = None,
+           quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False):
+    """Write the dataset to disk in the original layout (or webdataset shards); resumes after a kill."""
+    from .export.writer import ExportOptions, export
+
+    database = _database(db, categories=categories, instances=instances, size=size, seed=seed, search=search,
+                         draw_type=draw_type, points=points, table=table, fill_rate=fill_rate,
+                         search_points=search_points, weights=weights, redraws=redraws, sigma=sigma, delta=delta)
+    opts = ExportOptions(out=out, format=format, backend=backend, batch=batch, png_compress=png_compress,
+                         channels=channels, shard_size=shard_size, force=force,
+                         **({"workers": workers} if workers else {}))
+    result = export(database, opts, progress=not quiet, log=typer.echo)
+    rate = result["images"] / result["seconds"] if result["seconds"] > 0 else 0.0
+    typer.echo(f"wrote {result['images']} images in {result['seconds']:.1f} s ({rate:.0f} img/s, "
+               f"backend {result['backend']})")
+
+
+@app.command()
+@_user_errors
+def preview(db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file")],
+            categories: Annotated[int, typer.Option("--categories", "-n", help="cells (first categories)")] = 16,
+            instance: Annotated[int, typer.Option("--instance", help="instance drawn per category")] = 0,
+            size: Size = None, seed: Seed = None, search: Search = None, draw_type: DrawType = None,
+            points: Points = None, table: Table = None, backend: Backend = "auto",
+            columns: Annotated[Optional[int], typer.Option("--columns", help="cells per row")] = None):
+    """A grid of the first categories, one cell each, as one PNG."""
+    from PIL import Image
+
+    from .export.atomic import atomic_write_bytes
+    from .preview import grid
+
+    database = _database(db, categories=categories, size=size, seed=seed, search=search, draw_type=draw_type,
+                         points=points, table=table)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"preview writes a .png file, got {out}")
+    if not out.parent.exists():
+        raise UsageError(f"folder {out.parent} does not exist")
+    images = database.render_array(list(range(categories)), instance, backend)
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(grid(images, columns)).save(buf, format="PNG")
+    try:
+        atomic_write_bytes(out, buf.getvalue())
+    except OSError as exc:
+        raise UsageError(f"cannot write {out} ({exc.strerror or exc})") from None
+    typer.echo(f"wrote {out}: {categories} categories of {database.key}")
+
+
+@app.command()
+@_user_errors
+def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "all",
+          backend: Annotated[str, typer.Option("--backend", help="backend or all")] = "all",
+          size: Size = None, points: Points = None, draw_type: DrawType = None,
+          batch: Annotated[int, typer.Option("--batch", help="images per timed call")] = 256,
+          repeats: Annotated[int, typer.Option("--repeats", help="timed runs (median reported)")] = 5,
+          warmup: Annotated[int, typer.Option("--warmup", help="untimed runs first")] = 1,
+          threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default all)")] = None,
+          json_out: Annotated[Optional[Path], typer.Option("--json", help="write results as JSON")] = None):
+    """Render throughput in images/s per database x backend (median of repeats after warm-up)."""
+    from .bench import run_bench
+
+    for name, value in (("batch", batch), ("repeats", repeats)):
+        if value < 1:
+            raise UsageError(f"{name} must be at least 1, got {value}")
+    if warmup < 0 or (threads is not None and threads < 1):
+        raise UsageError("warmup must be >= 0 and threads >= 1")
+    result = run_bench(db, backend, size=size, points=points, draw_type=draw_type, batch=batch, repeats=repeats,
+                       warmup=warmup, threads=threads, log=typer.echo)
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+        typer.echo(f"wrote {json_out}")
+
+
+def main() -> None:
+    """Console entry point: command-line parsing errors also become one line and exit status 2."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        # typer's (vendored) click raises UsageError subclasses with exit_code 2 for bad options/values.
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `fdsl-gen`: the help text, not an error
+            typer.echo(exc.format_message())
+            sys.exit(0)
+        if getattr(exc, "exit_code", None) == 2 and hasattr(exc, "format_message"):
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        if type(exc).__name__ == "Abort":
+            typer.echo("aborted", err=True)
+            sys.exit(130)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The Database interface every registered database implements, and the pieces they share.
+
+A database is a frozen config plus three answers: how many categories and instances it has, how to
+render any (category, instance) pair with a given backend, and where the originals put that image on
+disk. Everything else (export, preview, bench, the stream) is written once against this interface.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from .. import backends
+from ..errors import UsageError
+
+
+class Database(ABC):
+    """One FDSL database with a fixed configuration."""
+
+    key: ClassVar[str]  # the registry key, snake_case
+    aliases: ClassVar[tuple[str, ...]] = ()  # other accepted spellings (the papers')
+    summary: ClassVar[str]  # one line for `fdsl-gen list`
+    implemented_backends: ClassVar[tuple[str, ...]]
+    Config: ClassVar[type]  # a frozen dataclass; its fields are the database's options
+
+    def __init__(self, config):
+        self.config = config
+
+    @classmethod
+    def from_options(cls, **options) -> "Database":
+        """Build from keyword options (the config's fields); None means "the default"."""
+        names = {f.name for f in dataclasses.fields(cls.Config)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise UsageError(f"{cls.key} has no option {', '.join(unknown)}; its options: {', '.join(sorted(names))}")
+        return cls(cls.Config(**{k: v for k, v in options.items() if v is not None}))
+
+    @classmethod
+    def defaults(cls) -> dict:
+        """The default value of every option."""
+        return dataclasses.asdict(cls.Config())
+
+    # -- what every database answers -------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def n_categories(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def n_instances(self) -> int:
+        """Instances per category; instance ids are 0 .. n_instances - 1."""
+
+    @property
+    @abstractmethod
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of a rendered image."""
+
+    @abstractmethod
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
+        """Render with a resolved backend: uint8 [B, C, H, W]."""
+
+    @abstractmethod
+    def relative_path(self, category: int, instance: int) -> str:
+        """Where the original generator writes this image, relative to the dataset root."""
+
+    @abstractmethod
+    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
+        """Write the category table (compact file, and the originals' CSVs if `csv`); returns the files."""
+
+    @abstractmethod
+    def table_digest(self) -> str:
+        """SHA-256 identifying the category table."""
+
+    # -- shared behaviour ------------------------------------------------------------------------
+
+    def resolve_backend(self, backend: str = "auto") -> str:
+        return backends.resolve(backend, self.implemented_backends, self.key)
+
+    def check_ids(self, category_ids, instance_ids) -> tuple[np.ndarray, np.ndarray]:
+        """Validate and broadcast ids to int64 [B]."""
+        cats, insts = np.broadcast_arrays(np.atleast_1d(np.asarray(category_ids, dtype=np.int64)),
+                                          np.atleast_1d(np.asarray(instance_ids, dtype=np.int64)))
+        if cats.ndim != 1:
+            raise UsageError("category and instance ids must be scalars or 1-D")
+        if cats.size and (cats.min() < 0 or cats.max() >= self.n_categories):
+            raise UsageError(f"category ids must be in [0, {self.n_categories - 1}]")
+        if insts.size and (insts.min() < 0 or insts.max() >= self.n_instances):
+            raise UsageError(f"instance ids must be in [0, {self.n_instances - 1}]")
+        return cats, insts
+
+    def render_array(self, category_ids, instance_ids, backend: str = "auto") -> np.ndarray:
+        """Render images as a NumPy array.
+
+        Args:
+            category_ids: int or int array [B].
+            instance_ids: int or int array [B] (broadcast with category_ids).
+            backend: auto | ref | numba | ... (`fdsl-gen list` shows what runs here).
+
+        Returns:
+            uint8 [B, C, H, W]; image b depends only on the config, category_ids[b] and instance_ids[b].
+        """
+        cats, insts = self.check_ids(category_ids, instance_ids)
+        return self._render(cats, insts, self.resolve_backend(backend))
+
+    def render(self, category_ids, instance_ids, backend: str = "auto", device: str = "cpu"):
+        """As `render_array`, as a torch uint8 tensor [B, C, H, W] on `device`."""
+        import torch
+
+        return torch.from_numpy(self.render_array(category_ids, instance_ids, backend)).to(device)
+
+    def describe(self) -> dict:
+        """The full configuration, for manifests and `fdsl-gen list`."""
+        return {"database": self.key, **dataclasses.asdict(self.config)}
+
+
+def check_positive(name: str, value: int, upper: int | None = None) -> None:
+    """UsageError unless 1 <= value (<= upper)."""
+    if value < 1 or (upper is not None and value > upper):
+        allowed = f"between 1 and {upper}" if upper is not None else "at least 1"
+        raise UsageError(f"{name} must be {allowed}, got {value}")

@@ -1,0 +1,168 @@
+"""What the 2D IFS databases (fractaldb, ofdb, onepfrac) share: options, validation and batch rendering.
+
+A subclass says how an instance id splits into (weight row, flip, render id) and which system a
+(category, weight row) pair renders; this class builds the `IFSBatch` (one chaos game per distinct
+system of the batch) and hands it to the backend's `render`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from ... import rng
+from ...errors import UsageError
+from .._base import Database, check_positive
+from .batch import IFSBatch, RenderSettings, pack_systems
+from .fixed import DRAW_TYPES, draw_type_parts
+from .search import SEARCH_MODES, SearchConfig
+from .table import IFSTable
+from .tables import category_table
+
+SIZE_RANGE = (16, 4096)  # a canvas needs room for the pad; above 4096 a batch no longer fits in memory
+MAX_POINTS = 10_000_000
+MAX_CATEGORIES = 10_000_000
+
+
+def backend_module(backend: str):
+    """The ifs2d render module of a resolved backend (imported on first use: importing compiles nothing)."""
+    return importlib.import_module(f"{__package__}.render_{backend}")
+
+
+def fill_function(backend: str = "auto"):
+    """A search fill counter from the fastest CPU backend that runs here (numba, else ref)."""
+    from ...backends import resolve
+
+    return backend_module(resolve(backend, ("numba", "ref"), "the 2D IFS search")).point_fill_counts
+
+
+def validate_common(cfg) -> None:
+    """Checks shared by every 2D IFS config; raises UsageError naming the bad value."""
+    check_positive("categories", cfg.categories, MAX_CATEGORIES)
+    try:
+        rng.check_seed(cfg.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not SIZE_RANGE[0] <= cfg.size <= SIZE_RANGE[1]:
+        raise UsageError(f"size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {cfg.size}")
+    if not 2 <= cfg.points <= MAX_POINTS:
+        raise UsageError(f"points must be between 2 and {MAX_POINTS}, got {cfg.points}")
+    if cfg.draw_type not in DRAW_TYPES:
+        raise UsageError(f"draw type must be one of {', '.join(DRAW_TYPES)}, got {cfg.draw_type!r}")
+    if cfg.instances is not None:
+        check_positive("instances", cfg.instances)
+
+
+class IFS2DDatabase(Database):
+    """Base of the 2D IFS databases: a category table, a render id per instance, one renderer."""
+
+    implemented_backends = ("numba", "ref")
+    category_digits = 5  # %05d folder names, as the FractalDB renderer
+
+    @abstractmethod
+    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
+        """(weight row, flip 0..3, render id) of an instance id; the render id keys its patch patterns."""
+
+    @abstractmethod
+    def _system(self, category: int, weight_row: int) -> np.ndarray:
+        """The [N, 7] system (a..f, p) that renders this category with this weight row."""
+
+    @property
+    def n_categories(self) -> int:
+        return self.config.categories
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (3 if draw_type_parts(self.config.draw_type)[1] else 1, self.config.size, self.config.size)
+
+    def settings(self) -> RenderSettings:
+        return RenderSettings(size=self.config.size, n_points=self.config.points, draw_type=self.config.draw_type,
+                              seed=self.config.seed, patch_stream=rng.stream_id(f"{self.key}/patch"))
+
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
+        index: dict[tuple[int, int], int] = {}
+        systems, system_of, flips, keys = [], [], [], []
+        for c, i in zip(category_ids.tolist(), instance_ids.tolist()):
+            row, flip, render_id = self._instance_parts(i)
+            if (c, row) not in index:
+                index[(c, row)] = len(systems)
+                systems.append(self._system(c, row))
+            system_of.append(index[(c, row)])
+            flips.append(flip)
+            keys.append((c, render_id))
+        return self.render_systems(systems, system_of, flips, keys, backend)
+
+    def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str) -> np.ndarray:
+        """Render explicit systems: image b draws systems[system_of[b]] with flip flips[b] and patch key keys[b]."""
+        packed, n_maps = pack_systems(systems)
+        batch = IFSBatch(packed, n_maps, np.asarray(system_of, dtype=np.int64), np.asarray(flips, dtype=np.int64),
+                         np.asarray(keys, dtype=np.uint32).reshape(-1, 2))
+        return backend_module(backend).render(batch, self.settings())
+
+
+def load_table_file(path: str) -> IFSTable:
+    """A category table from a compact file, a folder holding `table.safetensors`, or a folder of CSVs."""
+    p = Path(path)
+    try:
+        if p.is_dir() and (p / "table.safetensors").exists():
+            return IFSTable.load(p / "table.safetensors")
+        if p.is_dir():
+            return IFSTable.read_csv_dir(p)
+        if p.is_file():
+            return IFSTable.load(p)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"cannot read the category table {path}: {exc}") from None
+    raise UsageError(f"category table {path} does not exist")
+
+
+class SearchedIFSDatabase(IFS2DDatabase):
+    """fractaldb and ofdb: categories from the FractalDB search (published or native) or a table file."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        validate_common(config)
+        if config.search not in SEARCH_MODES:
+            raise UsageError(f"search must be one of {', '.join(SEARCH_MODES)}, got {config.search!r}")
+        if not 0.0 < config.fill_rate <= 1.0:
+            raise UsageError(f"fill rate must be in (0, 1], got {config.fill_rate}")
+        check_positive("search points", config.search_points, MAX_POINTS)
+        self._table: IFSTable | None = None
+        self.search_config()  # validates the search (an impossible fill rate is refused here)
+
+    def search_config(self) -> SearchConfig:
+        # The published search is the original's: its stream is seeded with 1 whatever our seed is.
+        seed = 1 if self.config.search == "published" else self.config.seed
+        try:
+            return SearchConfig(mode=self.config.search, seed=seed, fill_rate=self.config.fill_rate,
+                                n_points=self.config.search_points)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+
+    def table(self, progress=None, backend: str = "auto") -> IFSTable:
+        """The category table (searched once, then cached; see `tables.category_table`)."""
+        if self._table is None:
+            n = self.config.categories
+            if self.config.table:
+                table = load_table_file(self.config.table)
+                if table.n_categories < n:
+                    raise UsageError(f"the table {self.config.table} has {table.n_categories} categories, "
+                                     f"{n} were asked for")
+                self._table = table.head(n)
+            else:
+                self._table = category_table(self.search_config(), n, fill_function(backend), progress)
+        return self._table
+
+    def table_digest(self) -> str:
+        return self.table().digest()
+
+    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        table = self.table()
+        table.save(directory / "table.safetensors")
+        if csv:
+            table.write_csv_dir(directory)
+        return [directory / "table.safetensors"]

@@ -1,0 +1,58 @@
+"""2D-OFDB (Nakamura et al., ICCV 2023): one image per FractalDB category (research/fractals.md §2).
+
+The categories are FractalDB's search; each is drawn once with the first row of the weight table
+(a x 0.2 with weights_0.4), patch redraw 0, flip0 only. Variety comes from augmentation. Instance i is
+patch redraw i (instance 0 is the released image; more instances re-draw the patch patterns, the
+natural reading of the paper's "random pattern augmentation").
+Files: `<cat:05d>/<cat:05d>_00_count_<i>_flip0.png`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...registry import register_database
+from ..ifs2d.database import SearchedIFSDatabase
+from ..ifs2d.weights import apply_weights, weights_table
+
+
+@dataclass(frozen=True)
+class OFDBConfig:
+    categories: int = 1000  # 1000 for 2D-OFDB-1k, 21000 for 2D-OFDB-21k
+    seed: int = 0  # patch patterns; also the native search's seed
+    search: str = "published"  # published: the original's seed-1 search; native: ours
+    instances: int | None = None  # patch redraws per category (default 1, as released)
+    size: int = 362
+    points: int = 200_000
+    draw_type: str = "patch_gray"
+    weights: str = "0.4"  # only its first row is used, as in the original make script
+    table: str | None = None
+    fill_rate: float = 0.2
+    search_points: int = 100_000
+
+
+@register_database
+class OFDB(SearchedIFSDatabase):
+    key = "ofdb"
+    aliases = ("2d-ofdb", "ofdb2d", "OFDB")
+    summary = "2D-OFDB (ICCV 2023): one a x 0.2 patch image per FractalDB category"
+    Config = OFDBConfig
+
+    def __init__(self, config: OFDBConfig):
+        super().__init__(config)
+        self.weight_row = weights_table(config.weights)[0]
+
+    @property
+    def n_instances(self) -> int:
+        return self.config.instances or 1
+
+    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
+        return 0, 0, instance
+
+    def _system(self, category: int, weight_row: int) -> np.ndarray:
+        return apply_weights(self.table().system(category), self.weight_row)
+
+    def relative_path(self, category: int, instance: int) -> str:
+        return f"{category:05d}/{category:05d}_00_count_{instance}_flip0.png"

@@ -1,0 +1,156 @@
+"""1p-frac (Nakamura, Tadokoro et al., ECCV 2024): 1,000 classes perturbed from one fractal.
+
+Class k is the base system with every parameter of every map multiplied by its own U(1 - delta,
+1 + delta), redrawn until the class's image fills more than 5% of the canvas (research/fractals.md §3).
+Rendering is FractalDB's at 512², 100k points, patches, flip0 only. Instance i is patch redraw i
+(instance 0 is the image the acceptance test saw). The original is unseeded; here the base, the
+perturbations and the patches are Philox draws, so a table is a function of the seed.
+Files: `<k:02d>/<k:02d>_<k:02d>_count_<i>_flip0.png` as the original writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ... import _env
+from ...errors import UsageError
+from ...registry import register_database
+from .._base import check_positive
+from ..ifs2d.database import IFS2DDatabase, validate_common
+from .params import OnePFracTable, perturbation, sample_base
+
+MAX_ATTEMPTS = 1000  # per class; a base that never passes the fill test is reported, not looped on forever
+EVAL_BATCH = 32
+
+
+@dataclass(frozen=True)
+class OnePFracConfig:
+    categories: int = 1000  # classes (the original's --sample)
+    seed: int = 0  # base fractal, perturbations and patch patterns
+    search: str = "native"  # the original is unseeded, so there is no published table to replay
+    instances: int | None = None  # patch redraws per class (default 1)
+    size: int = 512
+    points: int = 100_000  # --iteration
+    draw_type: str = "patch_gray"
+    sigma: float = 3.5  # sigma-factor of the base (drawn within +-0.1), the README's results
+    delta: float = 0.1  # perturbation strength
+    n_maps: int = 2  # maps of the base fractal (--N)
+    fill_rate: float = 0.05  # accept a class iff the fraction of lit values exceeds this (--pixel_threshold)
+    table: str | None = None  # render this 1p-frac table file instead of sampling
+
+
+@register_database
+class OnePFrac(IFS2DDatabase):
+    key = "onepfrac"
+    aliases = ("1p-frac", "1pfrac", "one-p-frac")
+    summary = "1p-frac (ECCV 2024): 1,000 perturbations of one 2-map fractal, 512² patch images"
+    Config = OnePFracConfig
+    category_digits = 2
+
+    def __init__(self, config: OnePFracConfig):
+        super().__init__(config)
+        validate_common(config)
+        if config.search != "native":
+            raise UsageError("1p-frac's original is unseeded, so only --search native exists for it")
+        if not 0.0 < config.delta < 1.0:
+            raise UsageError(f"delta must be in (0, 1), got {config.delta}")
+        if not 0.0 <= config.fill_rate < 1.0:
+            raise UsageError(f"fill rate must be in [0, 1), got {config.fill_rate}")
+        check_positive("n_maps", config.n_maps, 7)
+        if not 0.1 < config.sigma < 3 * config.n_maps - 0.1:
+            raise UsageError(f"sigma must be in (0.1, {3 * config.n_maps - 0.1}) for {config.n_maps} maps, "
+                             f"got {config.sigma}")
+        self._table: OnePFracTable | None = None
+
+    @property
+    def n_instances(self) -> int:
+        return self.config.instances or 1
+
+    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
+        return 0, 0, instance
+
+    def _system(self, category: int, weight_row: int) -> np.ndarray:
+        return self.table().system(category)
+
+    def relative_path(self, category: int, instance: int) -> str:
+        return f"{category:02d}/{category:02d}_{category:02d}_count_{instance}_flip0.png"
+
+    # -- the table -------------------------------------------------------------------------------
+
+    def _table_key(self) -> dict:
+        keep = ("seed", "size", "points", "draw_type", "sigma", "delta", "n_maps", "fill_rate")
+        return {k: v for k, v in asdict(self.config).items() if k in keep}
+
+    def _cache_path(self) -> Path:
+        digest = hashlib.sha256(json.dumps(self._table_key(), sort_keys=True).encode()).hexdigest()[:16]
+        return _env.cache_dir() / f"onepfrac-{digest}.safetensors"
+
+    def table(self, progress=None, backend: str = "auto") -> OnePFracTable:
+        """Base and accepted perturbations of the first `categories` classes (cached; classes are independent)."""
+        if self._table is not None:
+            return self._table
+        n = self.config.categories
+        if self.config.table:
+            try:
+                table = OnePFracTable.load(Path(self.config.table))
+            except (ValueError, OSError) as exc:
+                raise UsageError(f"cannot read the 1p-frac table {self.config.table}: {exc}") from None
+        else:
+            path = self._cache_path()
+            table = OnePFracTable.load(path) if path.exists() else None
+            if table is None or table.n_categories < n:
+                table = self._search(n, table, self.resolve_backend(backend), progress)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                table.save(path)
+        if table.n_categories < n:
+            raise UsageError(f"the table {self.config.table} has {table.n_categories} classes, {n} were asked for")
+        self._table = OnePFracTable(table.base, table.factors[:n], table.attempts[:n], table.meta)
+        return self._table
+
+    def _search(self, n: int, start: OnePFracTable | None, backend: str, progress) -> OnePFracTable:
+        cfg = self.config
+        base, alpha = sample_base(cfg.seed, cfg.n_maps, cfg.sigma)
+        done = start.n_categories if start is not None else 0
+        factors = np.zeros((n, cfg.n_maps, 6))
+        attempts = np.zeros(n, dtype=np.int64)
+        if start is not None:
+            factors[:done], attempts[:done] = start.factors, start.attempts
+        pending = list(range(done, n))
+        while pending:
+            chunk, pending = pending[:EVAL_BATCH], pending[EVAL_BATCH:]
+            mults = [perturbation(cfg.seed, k, int(attempts[k]), cfg.n_maps, cfg.delta) for k in chunk]
+            systems = [np.concatenate([base[:, :6] * m, base[:, 6:]], axis=1) for m in mults]
+            images = self.render_systems(systems, range(len(chunk)), [0] * len(chunk),
+                                         [(k, 0) for k in chunk], backend)
+            for j, k in enumerate(chunk):
+                if (images[j] > 1).mean() > cfg.fill_rate:
+                    factors[k] = mults[j]
+                    if progress:
+                        progress(1)
+                    continue
+                attempts[k] += 1
+                if attempts[k] >= MAX_ATTEMPTS:
+                    raise UsageError(f"1p-frac class {k} failed the fill test {MAX_ATTEMPTS} times: the base fractal "
+                                     f"(sigma-factor {alpha:.3f}) is too thin; try another --seed or --sigma")
+                pending.append(k)
+        meta = {**self._table_key(), "sigma_factor": alpha}
+        return OnePFracTable(base, factors, attempts, meta)
+
+    def table_digest(self) -> str:
+        return self.table().digest()
+
+    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        table = self.table()
+        table.save(directory / "table.safetensors")
+        if csv:
+            from ..ifs2d.table import IFSTable
+
+            IFSTable.from_systems([table.system(k) for k in range(table.n_categories)]).write_csv_dir(directory)
+        return [directory / "table.safetensors"]

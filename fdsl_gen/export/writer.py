@@ -1,0 +1,207 @@
+"""Write a database to disk: the originals' ImageFolder layout or webdataset shards, resumable.
+
+Every file is written under a temporary name and renamed, so after a kill the folder holds whole
+files only; a rerun with the same command skips what exists and writes the rest (a folder holding a
+different dataset is refused). Under torchrun (RANK / WORLD_SIZE), rank r writes categories = r mod
+world (ImageFolder) or shards = r mod world (webdataset), so ranks never write the same file.
+Rendering (numba, GIL released) overlaps with PNG encoding and writing in a thread pool.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import _env
+from ..errors import UsageError
+from . import manifest
+from .atomic import atomic_write_bytes, remove_stale_temporaries
+from .png import encode_png
+from .webdataset import shard_name, write_shard
+
+FORMATS = ("imagefolder", "webdataset")
+DONE_PREFIX = ".fdsl-done-rank-"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How a dataset is written (not what it contains)."""
+
+    out: Path
+    format: str = "imagefolder"  # imagefolder | webdataset
+    backend: str = "auto"
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # encoding threads (and numba threads)
+    batch: int = 64  # images rendered per backend call
+    png_compress: int = 6  # zlib level, as the originals (PIL's default)
+    channels: int = 3  # 3: gray repeated, as the originals save; 1: single-channel PNG
+    shard_size: int = 1000  # webdataset: samples per shard
+    force: bool = False  # write even if the estimated size exceeds the free space
+
+    def __post_init__(self):
+        object.__setattr__(self, "out", Path(self.out))
+
+    def validate(self, db) -> None:
+        if self.format not in FORMATS:
+            raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if not 0 <= self.png_compress <= 9:
+            raise UsageError(f"png compression must be 0-9, got {self.png_compress}")
+        if self.channels not in (1, 3):
+            raise UsageError(f"channels must be 1 or 3, got {self.channels}")
+        if self.channels == 1 and db.image_shape[0] == 3:
+            raise UsageError("a colour draw type needs --channels 3")
+        for name in ("workers", "batch", "shard_size"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass
+class Unit:
+    """Samples written together: one category's missing images, or one shard."""
+
+    samples: list[tuple[int, int]]  # (category, instance)
+    shard: int | None = None  # webdataset shard index
+
+
+def _plan(db, opts: ExportOptions, rank: int, world: int) -> list[Unit]:
+    """What this rank still has to write (existing files and shards are skipped)."""
+    n_inst = db.n_instances
+    if opts.format == "imagefolder":
+        units = []
+        for c in range(rank, db.n_categories, world):
+            todo = [(c, i) for i in range(n_inst) if not (opts.out / db.relative_path(c, i)).exists()]
+            if todo:
+                units.append(Unit(todo))
+        return units
+    total = db.n_categories * n_inst
+    units = []
+    for s in range(rank, (total + opts.shard_size - 1) // opts.shard_size, world):
+        if not (opts.out / shard_name(s)).exists():
+            idx = range(s * opts.shard_size, min(total, (s + 1) * opts.shard_size))
+            units.append(Unit([divmod(k, n_inst) for k in idx], shard=s))
+    return units
+
+
+def existing_ancestor(path: Path) -> Path:
+    """The nearest folder of `path` (itself included) that exists."""
+    path = Path(path).absolute()
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def check_writable(out: Path) -> None:
+    """UsageError unless `out` is, or can be created as, a writable folder (nothing is created here)."""
+    base = existing_ancestor(out)
+    if not base.is_dir():
+        raise UsageError(f"output directory {out} is not writable ({base} is not a folder)")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageError(f"output directory {out} is not writable (no write permission on {base})")
+
+
+def _check_space(out: Path, per_image: float, n_images: int, force: bool, log) -> None:
+    need = per_image * n_images
+    free = shutil.disk_usage(existing_ancestor(out)).free
+    log(f"estimated size {need / 1e9:.2f} GB for {n_images} images; {free / 1e9:.2f} GB free on {out}")
+    if need > free and not force:
+        raise UsageError(f"not enough free space in {out}: need about {need / 1e9:.2f} GB, "
+                         f"{free / 1e9:.2f} GB free (use --force to write anyway)")
+
+
+def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
+    """Write `db` to `opts.out`; returns a summary (images written, seconds, backend)."""
+    import time
+
+    from tqdm import tqdm
+
+    opts.validate(db)
+    rank, world = _env.dist_rank_world()
+    out = Path(opts.out)
+    backend = db.resolve_backend(opts.backend)
+    check_writable(out)
+    if backend == "numba":
+        import numba
+
+        numba.set_num_threads(max(1, min(opts.workers, numba.config.NUMBA_NUM_THREADS)))
+    log(f"{db.key}: {db.n_categories} categories x {db.n_instances} instances, backend {backend}"
+        + (f", rank {rank} of {world}" if world > 1 else ""))
+    with tqdm(total=db.n_categories, desc="category table", unit="cat", disable=not progress, leave=False) as bar:
+        db.table(progress=bar.update)
+    fmt = {"format": opts.format, "channels": opts.channels, "png_compress": opts.png_compress}
+    if opts.format == "webdataset":
+        fmt["shard_size"] = opts.shard_size
+    ident = manifest.identity(db, db.table_digest(), fmt)
+    existing = manifest.read(out)
+    manifest.check_resumable(existing, ident, out)
+    remove_stale_temporaries(out)
+    units = _plan(db, opts, rank, world)
+    n_todo = sum(len(u.samples) for u in units)
+    log(f"{n_todo} images to write to {out}")
+
+    encode = lambda img: encode_png(img, opts.channels, opts.png_compress)  # noqa: E731
+    start = time.perf_counter()
+    with ThreadPoolExecutor(opts.workers) as pool:
+        first = None
+        if units:  # size estimate from real encodings, before anything is written
+            chunk = units[0].samples[: opts.batch]
+            first = db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)
+            sample = list(pool.map(encode, first[: min(8, len(first))]))
+            _check_space(out, float(np.mean([len(b) for b in sample])), n_todo, opts.force, log)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {out} ({exc.strerror or exc})") from None
+        if existing is None:
+            manifest.write(out, ident, complete=False)
+        db.write_table(out, csv=False)
+        with tqdm(total=n_todo, desc=f"render {db.key}", unit="img", disable=not progress, smoothing=0.1) as bar:
+            _write_units(db, opts, units, first, backend, pool, encode, bar)
+    seconds = time.perf_counter() - start
+    _mark_done(out, ident, rank, world)
+    return {"images": n_todo, "seconds": seconds, "backend": backend, "rank": rank, "world": world}
+
+
+def _write_units(db, opts: ExportOptions, units: list[Unit], first, backend: str, pool, encode, bar) -> None:
+    """Render, encode and write every unit; rendering of batch k+1 overlaps encoding of batch k."""
+    out = Path(opts.out)
+    pending = []
+    for u_index, unit in enumerate(units):
+        shard_payload = []
+        for lo in range(0, len(unit.samples), opts.batch):
+            chunk = unit.samples[lo : lo + opts.batch]
+            if u_index == 0 and lo == 0 and first is not None:
+                images = first
+            else:
+                images = db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)
+            if unit.shard is None:
+                paths = [out / db.relative_path(c, i) for c, i in chunk]
+                for p in {p.parent for p in paths}:
+                    p.mkdir(parents=True, exist_ok=True)
+                pending.append(pool.map(lambda a: atomic_write_bytes(a[0], encode(a[1])), zip(paths, images)))
+            else:
+                shard_payload.append(pool.map(encode, images))
+            while len(pending) > 2:  # keep at most ~2 batches in flight
+                bar.update(len(list(pending.pop(0))))
+        if unit.shard is not None:
+            pngs = [b for part in shard_payload for b in part]
+            write_shard(out / shard_name(unit.shard), db, unit.samples, pngs)
+            bar.update(len(pngs))
+    for p in pending:
+        bar.update(len(list(p)))
+
+
+def _mark_done(out: Path, ident: dict, rank: int, world: int) -> None:
+    """Record this rank's completion; the rank that completes the set marks the manifest complete.
+
+    Markers are files, never folders: ImageFolder readers take every folder of the root for a class.
+    """
+    marker = lambda r: out / f"{DONE_PREFIX}{r}-of-{world}"  # noqa: E731
+    atomic_write_bytes(marker(rank), b"")
+    if all(marker(r).exists() for r in range(world)):
+        manifest.write(out, ident, complete=True)
+        for r in range(world):
+            marker(r).unlink(missing_ok=True)

@@ -1,0 +1,5 @@
+"""Packaging shim: all metadata lives in pyproject.toml (package data included)."""
+
+from setuptools import setup
+
+setup()

@@ -1,0 +1,24 @@
+"""The one comparison helper and tolerance table for backend outputs.
+
+Every output of this project so far is integer (uint8 images, integer fill counts), and the CPU
+backends are bit-exact by design, so every entry is "exact". GPU backends will add their rows here
+(e.g. a bounded fraction of differing edge pixels) with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TOLERANCE = {
+    # (database, backend): maximum fraction of differing pixels against `ref`
+    ("fractaldb", "numba"): 0.0,
+    ("ofdb", "numba"): 0.0,
+    ("onepfrac", "numba"): 0.0,
+}
+
+
+def assert_matches_ref(database: str, backend: str, got: np.ndarray, ref: np.ndarray) -> None:
+    assert got.shape == ref.shape and got.dtype == ref.dtype
+    allowed = TOLERANCE[(database, backend)]
+    differing = float(np.mean(got != ref))
+    assert differing <= allowed, f"{database}/{backend}: {differing:.2%} of values differ (allowed {allowed:.2%})"

@@ -1,0 +1,106 @@
+"""The command line: every command through typer's runner, errors as one line with status 2, and a subprocess."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from fdsl_gen.cli import app
+
+GOLDEN = Path(__file__).parent / "golden" / "fractaldb_1k_csv"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_list_names_databases_and_backends():
+    r = invoke("list")
+    assert r.exit_code == 0
+    for text in ("fractaldb", "ofdb", "onepfrac", "1p-frac", "backend numba  ", "backend cuda"):
+        assert text in r.output
+
+
+def test_search_writes_the_published_csvs(tmp_path):
+    r = invoke("search", "--db", "FractalDB", "--categories", 3, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "00001.csv").read_text() == (GOLDEN / "00001.csv").read_text()
+    assert (tmp_path / "table.safetensors").exists() and not (tmp_path / "00003.csv").exists()
+
+
+def test_search_native_mode(tmp_path):
+    r = invoke("search", "--db", "ofdb", "--categories", 2, "--search", "native", "--seed", 3,
+               "--fill-rate", 0.1, "--out", tmp_path)
+    assert r.exit_code == 0, r.output
+    assert len(list(tmp_path.glob("*.csv"))) == 2
+
+
+def test_render_and_preview(tmp_path):
+    r = invoke("render", "--db", "1p-frac", "--categories", 4, "--size", 64, "--points", 5000, "--out",
+               tmp_path / "d", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["00", "01", "02", "03", "manifest.json",
+                                                                   "table.safetensors"]
+    assert (tmp_path / "d/02/02_02_count_0_flip0.png").exists()
+    r = invoke("preview", "--db", "ofdb", "--categories", 6, "--size", 32, "--points", 3000, "--out",
+               tmp_path / "p.png")
+    assert r.exit_code == 0, r.output
+    sheet = np.asarray(Image.open(tmp_path / "p.png"))
+    assert sheet.shape == (2 * 34 + 2, 3 * 34 + 2, 3)
+
+
+def test_bench_json(tmp_path):
+    r = invoke("bench", "--db", "ofdb", "--backend", "numba", "--size", 32, "--points", 2000, "--batch", 4,
+               "--repeats", 2, "--json", tmp_path / "b.json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "b.json").read_text())
+    (row,) = doc["rows"]
+    assert row["database"] == "ofdb" and row["backend"] == "numba" and row["median_img_s"] > 0
+    assert doc["machine"]["versions"]["numpy"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["render", "--db", "nope", "--out", "{tmp}/x"], "unknown database 'nope'"),
+    (["render", "--db", "ofdb", "--categories", 0, "--out", "{tmp}/x"], "categories must be"),
+    (["render", "--db", "ofdb", "--size", 4, "--out", "{tmp}/x"], "size must be between"),
+    (["render", "--db", "ofdb", "--out", "{tmp}/file/x"], "not writable"),
+    (["render", "--db", "ofdb", "--png-compress", 12, "--out", "{tmp}/x"], "png compression"),
+    (["render", "--db", "ofdb", "--channels", 2, "--out", "{tmp}/x"], "channels must be 1 or 3"),
+    (["render", "--db", "ofdb", "--draw-type", "patch_color", "--channels", 1, "--out", "{tmp}/x"], "colour"),
+    (["render", "--db", "ofdb", "--backend", "gpu9", "--out", "{tmp}/x"], "unknown backend"),
+    (["render", "--db", "ofdb", "--backend", "cuda", "--out", "{tmp}/x"], "no cuda backend"),
+    (["render", "--db", "onepfrac", "--search", "published", "--out", "{tmp}/x"], "only --search native"),
+    (["preview", "--db", "ofdb", "--out", "{tmp}/p.jpg"], ".png"),
+    (["search", "--db", "fractaldb", "--sigma", 3, "--out", "{tmp}/x"], "no option sigma"),
+])
+def test_user_errors_are_one_line_with_status_2(tmp_path, args, message):
+    (tmp_path / "file").write_text("not a folder")
+    r = invoke(*[a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args])
+    assert r.exit_code == 2, r.output
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_console_script_errors(tmp_path):
+    for args in (["render", "--db", "nope", "--out", str(tmp_path / "x")],
+                 ["render", "--db", "ofdb", "--categories", "many", "--out", str(tmp_path / "x")]):
+        r = subprocess.run([sys.executable, "-m", "fdsl_gen.cli", *args], capture_output=True, text=True)
+        assert r.returncode == 2
+        assert r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_console_script_renders(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "fdsl_gen.cli", "render", "--db", "fractaldb", "--categories", "1",
+                        "--instances", "8", "--size", "48", "--points", "3000", "--out", str(tmp_path / "f"),
+                        "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "wrote 8 images" in r.stdout and "backend numba" in r.stdout
+    assert len(list((tmp_path / "f/00000").glob("*.png"))) == 8

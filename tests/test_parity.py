@@ -1,0 +1,61 @@
+"""Every backend against the reference, for every database and draw type (tests/_parity.py tolerances)."""
+
+import numpy as np
+import pytest
+
+import fdsl_gen
+from fdsl_gen.databases.ifs2d import render_numba, render_ref
+from fdsl_gen.databases.ifs2d.batch import IFSBatch, RenderSettings, pack_systems
+from fdsl_gen.databases.ifs2d.fixed import DRAW_TYPES
+
+from ._parity import assert_matches_ref
+from .conftest import SMALL, backend_params
+
+CASES = [(key, dt) for key in fdsl_gen.list_databases() for dt in DRAW_TYPES]
+
+
+@pytest.mark.parametrize("backend", backend_params(("numba",)))
+@pytest.mark.parametrize("key,draw_type", CASES)
+def test_backend_equals_reference(key, draw_type, backend):
+    db = fdsl_gen.get_database(key, categories=6, draw_type=draw_type, seed=11, **SMALL,
+                               **({"instances": 3} if key != "fractaldb" else {}))
+    rng = np.random.default_rng(5)
+    cats = rng.integers(0, db.n_categories, 8)
+    insts = rng.integers(0, db.n_instances, 8)
+    ref = db.render_array(cats, insts, backend="ref")
+    got = db.render_array(cats, insts, backend=backend)
+    assert ref.any()
+    assert_matches_ref(key, backend, got, ref)
+
+
+def _exploding_systems(count):
+    """Non-contractive systems whose chaos game reaches NaN (the NaN rule and +-inf paths)."""
+    rng = np.random.default_rng(1)
+    found = []
+    while len(found) < count:
+        n = int(rng.integers(2, 5))
+        params = rng.uniform(-3, 3, (n, 6))
+        det = np.abs(params[:, 0] * params[:, 3] - params[:, 1] * params[:, 2])
+        s = np.c_[params, det / det.sum()]
+        xs, ys = render_ref.chaos_game(s, np.random.RandomState(len(found)).random_sample(3000))
+        if np.isnan(xs).any() or np.isnan(ys).any():
+            found.append(s)
+    return found
+
+
+@pytest.mark.parametrize("draw_type", ["point_gray", "patch_color"])
+def test_numba_equals_reference_on_overflowing_systems(draw_type):
+    systems = _exploding_systems(4)
+    packed, n_maps = pack_systems(systems)
+    batch = IFSBatch(packed, n_maps, np.arange(4), np.array([0, 1, 2, 3]), np.zeros((4, 2), np.uint32))
+    st = RenderSettings(size=48, n_points=3000, draw_type=draw_type, seed=1, patch_stream=2)
+    np.testing.assert_array_equal(render_numba.render(batch, st), render_ref.render(batch, st))
+
+
+def test_numba_fill_counts_equal_reference():
+    systems = _exploding_systems(2) + [np.array([[0.5, 0.2, -0.1, 0.5, 0.3, 0.1, 0.6], [0.4, -0.3, 0.2, 0.6, -0.5, 0.2, 0.4]])]
+    packed, n_maps = pack_systems(systems)
+    u = np.random.RandomState(3).random_sample((2, 5000))
+    rows = np.array([0, 1, 0])
+    np.testing.assert_array_equal(render_numba.point_fill_counts(packed, n_maps, u, rows, 128, 6),
+                                  render_ref.point_fill_counts(packed, n_maps, u, rows, 128, 6))
