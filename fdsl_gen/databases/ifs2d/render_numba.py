@@ -10,6 +10,8 @@ game amplifies a last-bit difference into different pixels.
 
 from __future__ import annotations
 
+import threading
+
 import numba as nb
 import numpy as np
 
@@ -25,7 +27,12 @@ _MASK = np.uint64(0xFFFFFFFF)
 
 @_jit
 def _chaos(system, n_maps, u, xs, ys):
-    """Chaos game from the origin into xs, ys ([n] float64); as `render_ref.chaos_game`."""
+    """Chaos game from the origin into xs, ys ([n] float64); as `render_ref.chaos_game`.
+
+    The map index is computed without a branch (how many running sums lie below u, which is the first
+    j with u <= c_j because the sums never decrease), so random map choices cost no mispredictions;
+    the float64 arithmetic per point is exactly the reference's.
+    """
     cum = np.empty(n_maps)
     total = 0.0
     for j in range(n_maps):
@@ -37,12 +44,13 @@ def _chaos(system, n_maps, u, xs, ys):
     ys[0] = 0.0
     for i in range(u.shape[0] - 1):
         ui = u[i]
-        for j in range(n_maps):
-            if ui <= cum[j]:
-                nx = x * system[j, 0] + y * system[j, 1] + system[j, 4]
-                y = x * system[j, 2] + y * system[j, 3] + system[j, 5]
-                x = nx
-                break
+        j = 0
+        for k in range(n_maps):
+            j += ui > cum[k]
+        if j < n_maps:  # else no map matches: the previous point repeats
+            nx = x * system[j, 0] + y * system[j, 1] + system[j, 4]
+            y = x * system[j, 2] + y * system[j, 3] + system[j, 5]
+            x = nx
         xs[i + 1] = x
         ys[i + 1] = y
 
@@ -118,10 +126,52 @@ def _rescale_axis(v, m, extent, pad, out):
 
 
 @_jit
+def _finite_bounds(xs, ys, m):
+    """(all finite?, min x, max x, min y, max y) of the first m points, in one pass."""
+    xlo = xhi = xs[0]
+    ylo = yhi = ys[0]
+    finite = True
+    for i in range(m):
+        x = xs[i]
+        y = ys[i]
+        finite &= (x - x == 0.0) & (y - y == 0.0)  # False for NaN and +-inf
+        xlo = min(xlo, x)
+        xhi = max(xhi, x)
+        ylo = min(ylo, y)
+        yhi = max(yhi, y)
+    return finite, xlo, xhi, ylo, yhi
+
+
+@_jit
+def _rescale_finite(v, m, lo, hi, extent, pad, out):
+    """`_rescale_axis` for finite values with known bounds, without the in-place shift.
+
+    Shifting by lo < 0 makes the new minimum lo - lo = 0 and, rounding being monotonic, the new
+    maximum fl(hi - lo); each value is still rounded as fl(v - lo) before the division, as in NumPy.
+    """
+    scale = float(extent - 2 * pad)
+    off = float(pad)
+    if lo < 0.0:
+        span = (hi - lo) - 0.0
+        for i in range(m):
+            out[i] = _c_cast_uint16((v[i] - lo) / span * scale + off)
+    else:
+        span = hi - lo
+        for i in range(m):
+            out[i] = _c_cast_uint16(v[i] / span * scale + off)
+
+
+@_jit
 def _points(system, n_maps, u, size, pad, xs, ys, px, py):
     """One system's pixel coordinates into px, py; returns how many points there are."""
     _chaos(system, n_maps, u, xs, ys)
-    m = _drop_nan_rows(xs, ys, u.shape[0])
+    m = u.shape[0]
+    finite, xlo, xhi, ylo, yhi = _finite_bounds(xs, ys, m)
+    if finite:  # the common case: no NaN rule, no infinities
+        _rescale_finite(xs, m, xlo, xhi, size, pad, px)
+        _rescale_finite(ys, m, ylo, yhi, size, pad, py)
+        return m
+    m = _drop_nan_rows(xs, ys, m)
     if m > 0:
         _rescale_axis(xs, m, size, pad, px)
         _rescale_axis(ys, m, size, pad, py)
@@ -129,94 +179,151 @@ def _points(system, n_maps, u, size, pad, xs, ys, px, py):
 
 
 @_pjit
-def _points_kernel(systems, n_maps, u, size, pad, px, py, count):
-    """Stage 1. systems [U,7,7], n_maps [U], u [n] -> px, py [U, n] uint16 and count [U]."""
+def _points_kernel(systems, n_maps, u, size, pad, workers, px, py, count):
+    """Stage 1. systems [U,7,7], n_maps [U], u [n] -> px, py [U, n] uint16 and count [U].
+
+    Each worker allocates its float64 scratch once and takes every n_workers-th system: allocating
+    per system would cost more (page faults on fresh megabytes) than the chaos game itself.
+    """
     n = u.shape[0]
-    for s in nb.prange(systems.shape[0]):
+    n_sys = systems.shape[0]
+    for w in nb.prange(workers):
         xs = np.empty(n)
         ys = np.empty(n)
-        count[s] = _points(systems[s], n_maps[s], u, size, pad, xs, ys, px[s], py[s])
+        for s in range(w, n_sys, workers):
+            count[s] = _points(systems[s], n_maps[s], u, size, pad, xs, ys, px[s], py[s])
 
 
 @_jit
-def _put(img, row, col, table_row, color, bit):
-    """Write one pixel of a [C, H, W] image: gray 127 or a colour-table row, times bit."""
-    if color:
-        for ch in range(3):
-            img[ch, row, col] = table_row[ch] * bit
-    else:
-        img[0, row, col] = GRAY * bit
+def _patterns(seed, stream, category, render_id, m, out):
+    """The 9-bit patch patterns of one render (1..511, one Philox word per point) into out[:m]."""
+    for step in range((m + 3) // 4):
+        s = np.uint64(step)
+        w0, w1, w2, w3 = philox4x32_10(s & _MASK, s >> np.uint64(32), render_id, category, seed, stream)
+        base = step * 4
+        out[base] = 1 + bounded(w0, 511)
+        out[base + 1] = 1 + bounded(w1, 511)
+        out[base + 2] = 1 + bounded(w2, 511)
+        out[base + 3] = 1 + bounded(w3, 511)
+
+
+@_jit
+def _dots(img, px, py, m, vflip, hflip, color, table):
+    """Point mode into img [C, H, W]: one pixel per point, off-canvas points dropped."""
+    size = img.shape[1]
+    for i in range(m):
+        x = np.int64(px[i])
+        y = np.int64(py[i])
+        if x < size and y < size:
+            row = size - 1 - y if vflip else y
+            col = size - 1 - x if hflip else x
+            if color:
+                for ch in range(3):
+                    img[ch, row, col] = table[i % 128, ch]
+            else:
+                img[0, row, col] = GRAY
+
+
+@_jit
+def _stamps(img, px, py, m, patterns, vflip, hflip, color, table):
+    """Patch mode into img [C, H, W]: 3x3 cells at (x + 1, y + 1), MSB first, each point overwriting all nine."""
+    size = img.shape[1]
+    for i in range(m):
+        ox = (np.int64(px[i]) + 1) & 0xFFFF  # uint16 arithmetic, as the original's
+        oy = (np.int64(py[i]) + 1) & 0xFFFF
+        pattern = patterns[i]
+        for r in range(3):
+            if oy + r >= size:  # the paste is clipped at the border
+                break
+            row = size - 1 - (oy + r) if vflip else oy + r
+            bits = pattern >> (6 - 3 * r)
+            for c in range(3):
+                if ox + c >= size:
+                    break
+                col = size - 1 - (ox + c) if hflip else ox + c
+                bit = (bits >> (2 - c)) & 1
+                if color:
+                    for ch in range(3):
+                        img[ch, row, col] = table[i % 128, ch] * bit
+                else:
+                    img[0, row, col] = GRAY * bit
 
 
 @_pjit
-def _raster_kernel(px, py, count, system_of, flip, patch_key, seed, stream, patch, color, table, out):
-    """Stage 2. One image per iteration into out [B, C, H, W] (cleared here)."""
-    size = out.shape[2]
-    for b in nb.prange(out.shape[0]):
-        img = out[b]
-        img[:] = 0
-        s = system_of[b]
-        vflip = flip[b] == 0 or flip[b] == 2  # the originals' save flip, undone again by flip1/flip3
-        hflip = flip[b] >= 2
-        cat = np.uint64(patch_key[b, 0])
-        rid = np.uint64(patch_key[b, 1])
-        w0 = w1 = w2 = w3 = np.uint64(0)
-        for i in range(count[s]):
-            x = np.int64(px[s, i])
-            y = np.int64(py[s, i])
-            trow = table[i % 128]
-            if not patch:
-                if x < size and y < size:
-                    _put(img, size - 1 - y if vflip else y, size - 1 - x if hflip else x, trow, color, 1)
-                continue
-            if i % 4 == 0:
-                step = np.uint64(i // 4)
-                w0, w1, w2, w3 = philox4x32_10(step & _MASK, step >> np.uint64(32), rid, cat, seed, stream)
-            lane = i % 4
-            word = w0 if lane == 0 else (w1 if lane == 1 else (w2 if lane == 2 else w3))
-            pattern = 1 + bounded(word, 511)
-            ox = (x + 1) & 0xFFFF
-            oy = (y + 1) & 0xFFFF
-            for r in range(3):
-                if oy + r >= size:
-                    continue
-                row = size - 1 - (oy + r) if vflip else oy + r
-                for c in range(3):
-                    if ox + c >= size:
-                        continue
-                    bit = (pattern >> (8 - (3 * r + c))) & 1
-                    _put(img, row, size - 1 - (ox + c) if hflip else ox + c, trow, color, bit)
+def _raster_kernel(px, py, count, system_of, flip, patch_key, seed, stream, patch, color, table, workers, out):
+    """Stage 2. One image per step into out [B, C, H, W] (cleared here); each worker owns a pattern buffer."""
+    n_img = out.shape[0]
+    for w in nb.prange(workers):
+        patterns = np.empty(px.shape[1] + 4, dtype=np.int64)
+        for b in range(w, n_img, workers):
+            img = out[b]
+            img[:] = 0
+            s = system_of[b]
+            vflip = flip[b] == 0 or flip[b] == 2  # the originals' save flip, undone again by flip1/flip3
+            hflip = flip[b] >= 2
+            if patch:
+                _patterns(seed, stream, np.uint64(patch_key[b, 0]), np.uint64(patch_key[b, 1]), count[s], patterns)
+                _stamps(img, px[s], py[s], count[s], patterns, vflip, hflip, color, table)
+            else:
+                _dots(img, px[s], py[s], count[s], vflip, hflip, color, table)
 
 
 @_pjit
-def _fill_kernel(systems, n_maps, u, u_row, size, pad, filled):
+def _fill_kernel(systems, n_maps, u, u_row, size, pad, workers, filled):
     """Distinct lit pixels of a point render per system; u [R, n] rows chosen by u_row [U]."""
     n = u.shape[1]
-    for s in nb.prange(systems.shape[0]):
+    n_sys = systems.shape[0]
+    for w in nb.prange(workers):
         xs = np.empty(n)
         ys = np.empty(n)
         px = np.empty(n, dtype=np.uint16)
         py = np.empty(n, dtype=np.uint16)
-        m = _points(systems[s], n_maps[s], u[u_row[s]], size, pad, xs, ys, px, py)
         lit = np.zeros(size * size, dtype=np.bool_)
-        total = 0
-        for i in range(m):
-            x = np.int64(px[i])
-            y = np.int64(py[i])
-            if x < size and y < size and not lit[y * size + x]:
-                lit[y * size + x] = True
-                total += 1
-        filled[s] = total
+        for s in range(w, n_sys, workers):
+            m = _points(systems[s], n_maps[s], u[u_row[s]], size, pad, xs, ys, px, py)
+            total = 0
+            for i in range(m):
+                x = np.int64(px[i])
+                y = np.int64(py[i])
+                if x < size and y < size and not lit[y * size + x]:
+                    lit[y * size + x] = True
+                    total += 1
+            filled[s] = total
+            for i in range(m):  # clear only what was set
+                x = np.int64(px[i])
+                y = np.int64(py[i])
+                if x < size and y < size:
+                    lit[y * size + x] = False
+
+
+def _workers(n_items: int) -> int:
+    """How many scratch-owning workers a kernel runs: numba's thread count, at most one per item."""
+    return max(1, min(nb.get_num_threads(), n_items))
+
+
+_scratch = threading.local()
+
+
+def _coordinate_buffers(n_sys: int, n_points: int):
+    """Reusable px, py buffers [n_sys, n_points] uint16 of this thread.
+
+    Fresh tens of megabytes per call cost more in page faults than the chaos games that fill them.
+    """
+    need = n_sys * n_points
+    if getattr(_scratch, "size", 0) < need:
+        _scratch.px = np.empty(need, dtype=np.uint16)
+        _scratch.py = np.empty(need, dtype=np.uint16)
+        _scratch.size = need
+    return _scratch.px[:need].reshape(n_sys, n_points), _scratch.py[:need].reshape(n_sys, n_points)
 
 
 def points(batch: IFSBatch, settings: RenderSettings):
-    """Stage 1 for a batch: (px, py [U, n] uint16, count [U] int64)."""
+    """Stage 1 for a batch: (px, py [U, n] uint16, count [U] int64); px, py are reused by the next call."""
     u = map_sequence(settings.n_points)
     n_sys = batch.systems.shape[0]
-    px = np.empty((n_sys, settings.n_points), dtype=np.uint16)
-    py = np.empty_like(px)
+    px, py = _coordinate_buffers(n_sys, settings.n_points)
     count = np.empty(n_sys, dtype=np.int64)
-    _points_kernel(batch.systems, batch.n_maps, u, settings.size, settings.pad, px, py, count)
+    _points_kernel(batch.systems, batch.n_maps, u, settings.size, settings.pad, _workers(n_sys), px, py, count)
     return px, py, count
 
 
@@ -226,7 +333,7 @@ def render(batch: IFSBatch, settings: RenderSettings) -> np.ndarray:
     out = np.empty((batch.size, settings.channels, settings.size, settings.size), dtype=np.uint8)
     _raster_kernel(px, py, count, batch.system_of, batch.flip, batch.patch_key.astype(np.uint32),
                    np.uint64(settings.seed), np.uint64(settings.patch_stream),
-                   settings.patch, settings.color, COLOR_TABLE, out)
+                   settings.patch, settings.color, COLOR_TABLE, _workers(batch.size), out)
     return out
 
 
@@ -234,5 +341,6 @@ def point_fill_counts(systems: np.ndarray, n_maps: np.ndarray, u: np.ndarray, u_
                       size: int, pad: int) -> np.ndarray:
     """Distinct lit pixels of each system's point render (int64 [U]); u [R, n], u_row [U]."""
     filled = np.empty(systems.shape[0], dtype=np.int64)
-    _fill_kernel(systems, n_maps, np.ascontiguousarray(u), u_row.astype(np.int64), size, pad, filled)
+    _fill_kernel(systems, n_maps, np.ascontiguousarray(u), u_row.astype(np.int64), size, pad,
+                 _workers(systems.shape[0]), filled)
     return filled
