@@ -57,8 +57,11 @@ def machine() -> dict:
         except Exception:
             versions[mod] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=5).stdout.strip() or None
+        git = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True,  # noqa: E731
+                                        cwd=Path(__file__).parent, timeout=5).stdout.strip()
+        commit = git("rev-parse", "--short", "HEAD") or None
+        if commit and git("status", "--porcelain", "--untracked-files=no"):
+            commit += "-dirty"
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {"cpu": cpu, "cpu_count": os.cpu_count(), "platform": platform.platform(), "versions": versions,

@@ -133,3 +133,9 @@ def test_render_rejects_out_of_range_ids():
         db.render_array([3], [0])
     with pytest.raises(UsageError, match="instance ids"):
         db.render_array([0], [1])
+
+
+def test_tables_with_negative_probabilities_are_refused(tmp_path):
+    (tmp_path / "00000.csv").write_text("0.5,0,0,0.5,0,0,1.2\n0.5,0,0,0.5,1,1,-0.2\n")
+    with pytest.raises(UsageError, match="non-negative"):
+        fdsl_gen.get_database("ofdb", categories=1, table=str(tmp_path)).table()

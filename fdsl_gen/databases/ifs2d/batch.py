@@ -68,6 +68,12 @@ class IFSBatch:
         return int(self.system_of.shape[0])
 
 
+def check_probabilities(p: np.ndarray) -> None:
+    """Map probabilities must be finite and >= 0: the renderers rely on running sums that never decrease."""
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"map probabilities (column 7) must be finite and non-negative, got {p.tolist()}")
+
+
 def pack_systems(systems: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Stack a list of [N_i, 7] systems into the padded ([U, 7, 7], [U]) form of `IFSBatch`."""
     packed = np.zeros((len(systems), MAX_MAPS, 7), dtype=np.float64)
@@ -76,6 +82,7 @@ def pack_systems(systems: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         s = np.asarray(s, dtype=np.float64)
         if s.ndim != 2 or s.shape[1] != 7 or not 1 <= s.shape[0] <= MAX_MAPS:
             raise ValueError(f"an IFS system is an [N, 7] array with 1 <= N <= {MAX_MAPS}, got {s.shape}")
+        check_probabilities(s[:, 6])
         packed[i, : s.shape[0]] = s
         n_maps[i] = s.shape[0]
     return packed, n_maps

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...export.atomic import atomic_write_bytes
 from ...export.tensorfile import load_arrays, save_arrays
+from .batch import check_probabilities
 
 TABLE_FORMAT = "fdsl-gen/ifs2d-table/1"
 CSV_DIGITS = 5  # 2D categories are named %05d as in the originals
@@ -36,6 +37,7 @@ class IFSTable:
             raise ValueError("an IFS table needs maps [M, 7] and offsets [C + 1]")
         if self.offsets[0] != 0 or self.offsets[-1] != self.maps.shape[0] or np.any(np.diff(self.offsets) < 1):
             raise ValueError("IFS table offsets must start at 0, end at M and grow by at least 1")
+        check_probabilities(self.maps[:, 6])
 
     @property
     def n_categories(self) -> int:
