@@ -119,3 +119,22 @@ def test_killed_render_resumes_without_loss_or_duplication(tmp_path):
     assert [k for k in resumed if resumed[k] != fresh[k]] == []
     assert len(list(out.rglob("*.png"))) == 1500 and not list(out.rglob("*.fdsl-tmp"))
     assert json.loads((out / "manifest.json").read_text())["complete"]
+
+
+def test_ranks_split_categories_and_complete_together(tmp_path, monkeypatch):
+    db = fdsl_gen.get_database("ofdb", categories=7, **SMALL)
+    out = tmp_path / "ranks"
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert run_export(db, out)["images"] == 3  # categories 1, 3, 5
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["00001", "00003", "00005"]
+    assert not json.loads((out / "manifest.json").read_text())["complete"]
+    monkeypatch.setenv("RANK", "0")
+    assert run_export(db, out)["images"] == 4
+    assert json.loads((out / "manifest.json").read_text())["complete"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".fdsl")]
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("RANK", "0")
+    single = tmp_path / "single"
+    run_export(db, single)
+    assert tree_digest(out) == tree_digest(single)

@@ -63,12 +63,35 @@ class IFS2DDatabase(Database):
     category_digits = 5  # %05d folder names, as the FractalDB renderer
 
     @abstractmethod
-    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
-        """(weight row, flip 0..3, render id) of an instance id; the render id keys its patch patterns."""
-
-    @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         """The [N, 7] system (a..f, p) that renders this category with this weight row."""
+
+    @abstractmethod
+    def table(self, progress=None, backend: str = "auto"):
+        """The category table: an object with `n_categories`, `system(k)`, `save(path)` and `digest()`."""
+
+    @property
+    def n_instances(self) -> int:
+        return self.config.instances or 1
+
+    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
+        """(weight row, flip 0..3, render id) of an instance id; the render id keys its patch patterns.
+
+        By default instance i is patch redraw i of weight row 0, unflipped (2D-OFDB, 1p-frac).
+        """
+        return 0, 0, instance
+
+    def table_digest(self) -> str:
+        return self.table().digest()
+
+    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        table = self.table()
+        table.save(directory / "table.safetensors")
+        if csv:  # every category's system as the original's %05d.csv, whatever the table's own form
+            IFSTable.from_systems([table.system(k) for k in range(table.n_categories)]).write_csv_dir(directory)
+        return [directory / "table.safetensors"]
 
     @property
     def n_categories(self) -> int:
@@ -154,15 +177,3 @@ class SearchedIFSDatabase(IFS2DDatabase):
             else:
                 self._table = category_table(self.search_config(), n, fill_function(backend), progress)
         return self._table
-
-    def table_digest(self) -> str:
-        return self.table().digest()
-
-    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        table = self.table()
-        table.save(directory / "table.safetensors")
-        if csv:
-            table.write_csv_dir(directory)
-        return [directory / "table.safetensors"]

@@ -44,13 +44,6 @@ class OFDB(SearchedIFSDatabase):
         super().__init__(config)
         self.weight_row = weights_table(config.weights)[0]
 
-    @property
-    def n_instances(self) -> int:
-        return self.config.instances or 1
-
-    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
-        return 0, 0, instance
-
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         return apply_weights(self.table().system(category), self.weight_row)
 

@@ -67,13 +67,6 @@ class OnePFrac(IFS2DDatabase):
                              f"got {config.sigma}")
         self._table: OnePFracTable | None = None
 
-    @property
-    def n_instances(self) -> int:
-        return self.config.instances or 1
-
-    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
-        return 0, 0, instance
-
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         return self.table().system(category)
 
@@ -140,17 +133,3 @@ class OnePFrac(IFS2DDatabase):
                 pending.append(k)
         meta = {**self._table_key(), "sigma_factor": alpha}
         return OnePFracTable(base, factors, attempts, meta)
-
-    def table_digest(self) -> str:
-        return self.table().digest()
-
-    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        table = self.table()
-        table.save(directory / "table.safetensors")
-        if csv:
-            from ..ifs2d.table import IFSTable
-
-            IFSTable.from_systems([table.system(k) for k in range(table.n_categories)]).write_csv_dir(directory)
-        return [directory / "table.safetensors"]
