@@ -53,7 +53,8 @@ def test_numba_equals_reference_on_overflowing_systems(draw_type):
 
 
 def test_numba_fill_counts_equal_reference():
-    systems = _exploding_systems(2) + [np.array([[0.5, 0.2, -0.1, 0.5, 0.3, 0.1, 0.6], [0.4, -0.3, 0.2, 0.6, -0.5, 0.2, 0.4]])]
+    contractive = np.array([[0.5, 0.2, -0.1, 0.5, 0.3, 0.1, 0.6], [0.4, -0.3, 0.2, 0.6, -0.5, 0.2, 0.4]])
+    systems = _exploding_systems(2) + [contractive]
     packed, n_maps = pack_systems(systems)
     u = np.random.RandomState(3).random_sample((2, 5000))
     rows = np.array([0, 1, 0])

@@ -73,7 +73,7 @@ def drop_nan_rows(xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def c_cast_uint16(v: np.ndarray) -> np.ndarray:
-    """NumPy's float64 -> uint16 cast on x86-64: truncate to int32 (0x80000000 when out of range or NaN), keep 16 bits."""
+    """NumPy's float64 -> uint16 cast on x86-64: truncate to int32 (0x80000000 if out of range or NaN), keep 16 bits."""
     t = np.trunc(v)
     ok = (t > -2147483649.0) & (t < 2147483648.0)  # False for NaN
     ints = np.zeros(v.shape, dtype=np.int64)
