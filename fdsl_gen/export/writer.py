@@ -9,6 +9,7 @@ Rendering (numba, GIL released) overlaps with PNG encoding and writing in a thre
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -103,13 +104,20 @@ def check_writable(out: Path) -> None:
         raise UsageError(f"output directory {out} is not writable (no write permission on {base})")
 
 
+def _size(n_bytes: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes / 1e3:.1f} kB"
+
+
 def _check_space(out: Path, per_image: float, n_images: int, force: bool, log) -> None:
     need = per_image * n_images
     free = shutil.disk_usage(existing_ancestor(out)).free
-    log(f"estimated size {need / 1e9:.2f} GB for {n_images} images; {free / 1e9:.2f} GB free on {out}")
+    log(f"estimated size {_size(need)} for {n_images} images; {_size(free)} free on {out}")
     if need > free and not force:
-        raise UsageError(f"not enough free space in {out}: need about {need / 1e9:.2f} GB, "
-                         f"{free / 1e9:.2f} GB free (use --force to write anyway)")
+        raise UsageError(f"not enough free space in {out}: need about {_size(need)}, {_size(free)} free "
+                         "(use --force to write anyway)")
 
 
 def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
@@ -143,13 +151,14 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     log(f"{n_todo} images to write to {out}")
 
     encode = lambda img: encode_png(img, opts.channels, opts.png_compress)  # noqa: E731
+    render = lambda chunk: db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)  # noqa: E731
+    batches = _batches(units, opts.batch)
     start = time.perf_counter()
     with ThreadPoolExecutor(opts.workers) as pool:
-        first = None
-        if units:  # size estimate from real encodings, before anything is written
-            chunk = units[0].samples[: opts.batch]
-            first = db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)
-            sample = list(pool.map(encode, first[: min(8, len(first))]))
+        first = next(batches, None)
+        if first is not None:  # size estimate from real encodings, before anything is written
+            first = (*first, render(first[1]))
+            sample = list(pool.map(encode, first[2][:8]))
             _check_space(out, float(np.mean([len(b) for b in sample])), n_todo, opts.force, log)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -158,38 +167,52 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
         if existing is None:
             manifest.write(out, ident, complete=False)
         db.write_table(out, csv=False)
+        rendered = itertools.chain([first] if first else [], ((u, c, render(c)) for u, c in batches))
         with tqdm(total=n_todo, desc=f"render {db.key}", unit="img", disable=not progress, smoothing=0.1) as bar:
-            _write_units(db, opts, units, first, backend, pool, encode, bar)
+            _write(db, out, rendered, pool, encode, bar)
     seconds = time.perf_counter() - start
     _mark_done(out, ident, rank, world)
     return {"images": n_todo, "seconds": seconds, "backend": backend, "rank": rank, "world": world}
 
 
-def _write_units(db, opts: ExportOptions, units: list[Unit], first, backend: str, pool, encode, bar) -> None:
-    """Render, encode and write every unit; rendering of batch k+1 overlaps encoding of batch k."""
-    out = Path(opts.out)
-    pending = []
-    for u_index, unit in enumerate(units):
-        shard_payload = []
-        for lo in range(0, len(unit.samples), opts.batch):
-            chunk = unit.samples[lo : lo + opts.batch]
-            if u_index == 0 and lo == 0 and first is not None:
-                images = first
-            else:
-                images = db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)
-            if unit.shard is None:
-                paths = [out / db.relative_path(c, i) for c, i in chunk]
-                for p in {p.parent for p in paths}:
-                    p.mkdir(parents=True, exist_ok=True)
-                pending.append(pool.map(lambda a: atomic_write_bytes(a[0], encode(a[1])), zip(paths, images)))
-            else:
-                shard_payload.append(pool.map(encode, images))
-            while len(pending) > 2:  # keep at most ~2 batches in flight
-                bar.update(len(list(pending.pop(0))))
-        if unit.shard is not None:
-            pngs = [b for part in shard_payload for b in part]
-            write_shard(out / shard_name(unit.shard), db, unit.samples, pngs)
-            bar.update(len(pngs))
+def _batches(units: list[Unit], size: int):
+    """(shard unit or None, samples) in writing order: ImageFolder batches run across categories, so that
+    databases with one image per category still render many at a time; a shard's batches stay in it."""
+    if units and units[0].shard is None:
+        samples = itertools.chain.from_iterable(u.samples for u in units)
+        while chunk := list(itertools.islice(samples, size)):
+            yield None, chunk
+        return
+    for unit in units:
+        for lo in range(0, len(unit.samples), size):
+            yield unit, unit.samples[lo : lo + size]
+
+
+def _write(db, out: Path, rendered, pool, encode, bar) -> None:
+    """Encode and write (unit, samples, images) batches; the next batch renders while the pool encodes."""
+    pending, shard, parts = [], None, []
+
+    def flush_shard():
+        pngs = [png for part in parts for png in part]
+        write_shard(out / shard_name(shard.shard), db, shard.samples, pngs)
+        bar.update(len(pngs))
+
+    for unit, chunk, images in rendered:
+        if unit is None:
+            paths = [out / db.relative_path(c, i) for c, i in chunk]
+            for folder in {p.parent for p in paths}:
+                folder.mkdir(parents=True, exist_ok=True)
+            pending.append(pool.map(lambda a: atomic_write_bytes(a[0], encode(a[1])), zip(paths, images)))
+        else:
+            if shard is not None and unit is not shard:
+                flush_shard()
+                parts = []
+            shard = unit
+            parts.append(pool.map(encode, images))
+        while len(pending) > 2:  # at most ~2 batches in flight
+            bar.update(len(list(pending.pop(0))))
+    if shard is not None:
+        flush_shard()
     for p in pending:
         bar.update(len(list(p)))
 
