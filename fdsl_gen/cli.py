@@ -120,7 +120,7 @@ def render(db: Db, out: Annotated[Path, typer.Option("--out", help="dataset fold
                          search_points=search_points, weights=weights, redraws=redraws, sigma=sigma, delta=delta)
     opts = ExportOptions(out=out, format=format, backend=backend, batch=batch, png_compress=png_compress,
                          channels=channels, shard_size=shard_size, force=force,
-                         **({"workers": workers} if workers else {}))
+                         **({"workers": workers} if workers is not None else {}))
     result = export(database, opts, progress=not quiet, log=typer.echo)
     rate = result["images"] / result["seconds"] if result["seconds"] > 0 else 0.0
     typer.echo(f"wrote {result['images']} images in {result['seconds']:.1f} s ({rate:.0f} img/s, "

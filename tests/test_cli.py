@@ -72,6 +72,7 @@ def test_bench_json(tmp_path):
     (["render", "--db", "ofdb", "--out", "{tmp}/file/x"], "not writable"),
     (["render", "--db", "ofdb", "--png-compress", 12, "--out", "{tmp}/x"], "png compression"),
     (["render", "--db", "ofdb", "--channels", 2, "--out", "{tmp}/x"], "channels must be 1 or 3"),
+    (["render", "--db", "ofdb", "--workers", 0, "--out", "{tmp}/x"], "workers must be at least 1"),
     (["render", "--db", "ofdb", "--draw-type", "patch_color", "--channels", 1, "--out", "{tmp}/x"], "colour"),
     (["render", "--db", "ofdb", "--backend", "gpu9", "--out", "{tmp}/x"], "unknown backend"),
     (["render", "--db", "ofdb", "--backend", "cuda", "--out", "{tmp}/x"], "no cuda backend"),
