@@ -60,7 +60,6 @@ class IFS2DDatabase(Database):
     """Base of the 2D IFS databases: a category table, a render id per instance, one renderer."""
 
     implemented_backends = ("numba", "ref")
-    category_digits = 5  # %05d folder names, as the FractalDB renderer
 
     @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:

@@ -50,7 +50,6 @@ class OnePFrac(IFS2DDatabase):
     aliases = ("1p-frac", "1pfrac", "one-p-frac")
     summary = "1p-frac (ECCV 2024): 1,000 perturbations of one 2-map fractal, 512² patch images"
     Config = OnePFracConfig
-    category_digits = 2
 
     def __init__(self, config: OnePFracConfig):
         super().__init__(config)
