@@ -108,3 +108,37 @@ def uniform53(hi_word, lo_word) -> np.ndarray:
 def bounded(word, n: int) -> np.ndarray:
     """An integer in [0, n) from one 32-bit word by multiply-shift (bias below n / 2**32)."""
     return ((np.asarray(word, dtype=np.uint64) * np.uint64(n)) >> np.uint64(32)).astype(np.int64)
+
+
+class WordStream:
+    """Sequential draws from one (seed, stream, category, instance) word sequence, for parameter sampling.
+
+    Integers take one word each (`bounded`), reals two (`uniform53`). The sequence is generated in blocks
+    as needed, so a draw's value depends only on how many words were taken before it.
+    """
+
+    _BLOCK = 64
+
+    def __init__(self, seed: int, purpose: str, category: int, instance: int = 0):
+        self._key = (seed, stream_id(purpose), category, instance)
+        self._words = np.zeros(0, dtype=np.uint32)
+        self._next = 0
+
+    def _take(self, n: int) -> np.ndarray:
+        need = self._next + n
+        if need > self._words.shape[0]:
+            size = max(need, self._words.shape[0] + self._BLOCK)
+            self._words = philox_words(*self._key, size)
+        out = self._words[self._next : need]
+        self._next = need
+        return out
+
+    def integer(self, lo: int, hi: int) -> int:
+        """Uniform integer in [lo, hi], inclusive."""
+        return lo + int(bounded(self._take(1)[0], hi - lo + 1))
+
+    def uniform(self, lo: float = 0.0, hi: float = 1.0, n: int | None = None):
+        """U(lo, hi) as lo + (hi - lo) * u (NumPy's and Python's formula); n values as an array if n is given."""
+        w = self._take(2 * (n or 1))
+        vals = lo + (hi - lo) * uniform53(w[0::2], w[1::2])
+        return vals if n is not None else float(vals[0])

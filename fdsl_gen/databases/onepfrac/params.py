@@ -26,36 +26,20 @@ BASE_STREAM = "onepfrac/base"
 PERTURB_STREAM = "onepfrac/perturb"
 
 
-class _Uniforms:
-    """Sequential float64 uniforms from one Philox word sequence (two words per draw)."""
-
-    def __init__(self, seed: int, stream: str, category: int, instance: int, n: int):
-        words = rng.philox_words(seed, rng.stream_id(stream), category, instance, 2 * n)
-        self._u = rng.uniform53(words[0::2], words[1::2])
-        self._next = 0
-
-    def take(self, lo, hi, n: int | None = None):
-        """U(lo, hi) as lo + (hi - lo) * u, like NumPy's and Python's uniform."""
-        u = self._u[self._next : self._next + (n or 1)]
-        self._next += n or 1
-        vals = lo + (hi - lo) * u
-        return vals if n else float(vals[0])
-
-
-def sample_singular_values(n: int, alpha: float, draw: _Uniforms) -> np.ndarray:
+def sample_singular_values(n: int, alpha: float, draw: rng.WordStream) -> np.ndarray:
     """Anderson-Farrell's sequential sampler: [n, 2] with 0 <= s2 <= s1 <= 1 and sum(s1 + 2 s2) = alpha."""
     s = np.empty((n, 2))
     p = alpha
     q = alpha - 3 * n + 3
     for i in range(n - 1):
-        s1 = draw.take(max(0, q / 3), min(1, p))
+        s1 = draw.uniform(max(0, q / 3), min(1, p))
         q -= s1
         p -= s1
-        s2 = draw.take(max(0, q / 2), min(s1, p / 2))
+        s2 = draw.uniform(max(0, q / 2), min(s1, p / 2))
         q = q - 2 * s2 + 3
         p -= 2 * s2
         s[i] = s1, s2
-    s2 = draw.take(max(0, (p - 1) / 2), p / 3)
+    s2 = draw.uniform(max(0, (p - 1) / 2), p / 3)
     s[-1] = p - 2 * s2, s2
     return s
 
@@ -63,16 +47,16 @@ def sample_singular_values(n: int, alpha: float, draw: _Uniforms) -> np.ndarray:
 def sample_base(seed: int, n_maps: int, sigma: float, margin: float = 0.1) -> tuple[np.ndarray, float]:
     """The base system [n_maps, 7] (a, b, c, d, e, f, p) and its sigma-factor."""
     n = n_maps
-    draw = _Uniforms(seed, BASE_STREAM, 0, 0, 10 * n)
-    signs = np.sign(draw.take(0.0, 1.0, 4 * n).reshape(2 * n, 2, 1) - 0.5) * np.eye(2)  # [2n, 2, 2]
-    angle = draw.take(-math.pi, math.pi, 2 * n)
+    draw = rng.WordStream(seed, BASE_STREAM, 0, 0)
+    signs = np.sign(draw.uniform(0.0, 1.0, 4 * n).reshape(2 * n, 2, 1) - 0.5) * np.eye(2)  # [2n, 2, 2]
+    angle = draw.uniform(-math.pi, math.pi, 2 * n)
     sin, cos = np.sin(angle), np.cos(angle)
     rot = np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], -2)  # [2n, 2, 2]
     uv = rot @ signs
-    alpha = draw.take(sigma - margin, sigma + margin)
+    alpha = draw.uniform(sigma - margin, sigma + margin)
     s = sample_singular_values(n, alpha, draw)
     linear = uv[:n] * s[:, None, :] @ uv[n:]  # U diag(s) V
-    shift = draw.take(-1.0, 1.0, 2 * n).reshape(n, 2)
+    shift = draw.uniform(-1.0, 1.0, 2 * n).reshape(n, 2)
     a, b, c, d = linear[:, 0, 0], linear[:, 0, 1], linear[:, 1, 0], linear[:, 1, 1]
     det = np.abs(a * d - b * c)
     return np.stack([a, b, c, d, shift[:, 0], shift[:, 1], det / det.sum()], axis=1), alpha
@@ -80,8 +64,8 @@ def sample_base(seed: int, n_maps: int, sigma: float, margin: float = 0.1) -> tu
 
 def perturbation(seed: int, category: int, attempt: int, n_maps: int, delta: float) -> np.ndarray:
     """Attempt `attempt` of class `category`: multipliers [n_maps, 6], each U(1 - delta, 1 + delta)."""
-    draw = _Uniforms(seed, PERTURB_STREAM, category, attempt, 6 * n_maps)
-    return draw.take(1 - delta, 1 + delta, 6 * n_maps).reshape(n_maps, 6)
+    draw = rng.WordStream(seed, PERTURB_STREAM, category, attempt)
+    return draw.uniform(1 - delta, 1 + delta, 6 * n_maps).reshape(n_maps, 6)
 
 
 @dataclass(frozen=True)
