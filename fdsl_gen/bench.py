@@ -29,8 +29,8 @@ class BenchRow:
     database: str
     backend: str
     size: int
-    points: int
-    draw_type: str
+    points: int | None  # chaos-game points (IFS databases only)
+    draw_type: str | None  # (IFS databases only)
     batch: int
     threads: int
     repeats: int
@@ -95,8 +95,8 @@ def bench_one(db, backend: str, batch: int, repeats: int, warmup: int, threads: 
         rates.append(batch / (time.perf_counter() - t0))
     cfg = db.config
     med = statistics.median(rates)
-    return BenchRow(db.key, backend, cfg.size, cfg.points, cfg.draw_type, batch, n_threads, repeats,
-                    med, min(rates), max(rates), med / n_threads)
+    return BenchRow(db.key, backend, cfg.size, getattr(cfg, "points", None), getattr(cfg, "draw_type", None), batch,
+                    n_threads, repeats, med, min(rates), max(rates), med / n_threads)
 
 
 def run_bench(databases: str = "all", backends: str = "all", size: int | None = None, points: int | None = None,
@@ -108,7 +108,10 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
     for name in names:
         cls = database_class(name)
         wanted = cls.implemented_backends if backends == "all" else (backends,)
-        db = get_database(name, categories=max(1, min(1000, batch)), size=size, points=points, draw_type=draw_type)
+        fields = set(cls.defaults())
+        wanted_options = {"size": size, "points": points, "draw_type": draw_type}
+        db = get_database(name, categories=max(1, min(1000, batch)),
+                          **{k: v for k, v in wanted_options.items() if k in fields})
         db.table()
         for backend in BACKENDS:
             if backend not in wanted:
@@ -119,7 +122,7 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
                 continue
             row = bench_one(db, backend, batch, repeats, warmup, threads)
             rows.append(asdict(row))
-            log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points:7d} pts {row.draw_type:11s} "
+            log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points or '':>7} pts {row.draw_type or '-':11s} "
                 f"batch {row.batch:4d} x{row.repeats} threads {row.threads:2d}: "
                 f"{row.median_img_s:10.1f} img/s (min {row.min_img_s:.1f}, max {row.max_img_s:.1f}; "
                 f"{row.per_thread_img_s:.1f} per thread)")

@@ -20,22 +20,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   rich_markup_mode=None, help="Formula-driven supervised learning datasets, rendered fast.")
 
 Db = Annotated[str, typer.Option("--db", help="database key or paper spelling (fdsl-gen list)")]
-Categories = Annotated[Optional[int], typer.Option("--categories", "-n", help="number of categories")]
+Categories = Annotated[Optional[int], typer.Option("--categories", "-n", "--numof_classes",
+                                                   help="number of categories")]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="seed of our draws (patches, native search)")]
 Search = Annotated[Optional[str], typer.Option("--search", help="published (the original's table) | native")]
 Size = Annotated[Optional[int], typer.Option("--size", help="native canvas side in pixels")]
 Points = Annotated[Optional[int], typer.Option("--points", help="chaos-game points per image")]
 DrawType = Annotated[Optional[str], typer.Option("--draw-type", help="point_gray|patch_gray|point_color|patch_color")]
-Instances = Annotated[Optional[int], typer.Option("--instances", help="instances per category (first ids)")]
+Instances = Annotated[Optional[int], typer.Option("--instances", "--numof_instances",
+                                                  help="instances per category (first ids)")]
 Table = Annotated[Optional[str], typer.Option("--table", help="render this category table (file or folder)")]
 Backend = Annotated[str, typer.Option("--backend", help="auto|cuda|triton|numba|ref")]
-FillRate = Annotated[Optional[float], typer.Option("--fill-rate", "--rate", help="search acceptance fill rate")]
-SearchPoints = Annotated[Optional[int], typer.Option("--search-points", "--numof-point",
-                                                     help="points of a search candidate")]
-Weights = Annotated[Optional[str], typer.Option("--weights", "--weight-csv", help="fractaldb weight step or CSV")]
-Redraws = Annotated[Optional[int], typer.Option("--redraws", help="fractaldb patch redraws per weight row")]
-Sigma = Annotated[Optional[float], typer.Option("--sigma", help="1p-frac sigma-factor")]
-Delta = Annotated[Optional[float], typer.Option("--delta", help="1p-frac perturbation strength")]
+EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+EXTRA_HELP = "Any option of the database's config also works as --name VALUE (fdsl-gen list shows them)."
 
 
 def _user_errors(fn):
@@ -52,10 +49,14 @@ def _user_errors(fn):
     return wrapper
 
 
-def _database(db: str, **options):
-    from .registry import get_database
+def _database(db: str, extra: list[str], **options):
+    """The database with the command's own options and the database-specific ones left in `extra`."""
+    from .options import parse_options
+    from .registry import database_class
 
-    return get_database(db, **{k: v for k, v in options.items() if v is not None})
+    cls = database_class(db)
+    given = {k: v for k, v in options.items() if v is not None}
+    return cls.from_options(**{**parse_options(cls, extra), **given})
 
 
 @app.command("list")
@@ -67,38 +68,34 @@ def list_cmd():
 
     for key in list_databases():
         cls = database_class(key)
-        d = cls.defaults()
         typer.echo(f"{key}  (also: {', '.join(cls.aliases)})\n  {cls.summary}")
-        typer.echo(f"  defaults: categories {d['categories']}, size {d['size']}, points {d['points']}, "
-                   f"draw type {d['draw_type']}, search {d['search']}")
+        typer.echo("  options: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in cls.defaults().items()))
         for b in BACKENDS:
             why = "not implemented yet" if b not in cls.implemented_backends else unavailable_reason(b)
             typer.echo(f"  backend {b:7s} {'available' if why is None else 'unavailable: ' + why}")
 
 
-@app.command()
+@app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def search(db: Db, out: Annotated[Path, typer.Option("--out", help="folder for the table")],
-           categories: Categories = None, search: Search = None, seed: Seed = None, backend: Backend = "auto",
-           fill_rate: FillRate = None, search_points: SearchPoints = None, sigma: Sigma = None,
-           delta: Delta = None):
-    """Write a category table: one CSV per category (the original's format) and one compact file."""
+def search(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="folder for the table")],
+           categories: Categories = None, search: Search = None, seed: Seed = None, backend: Backend = "auto"):
+    """Write a category table: the originals' parameter files (CSV) and one compact file."""
     from tqdm import tqdm
 
     from .export.writer import check_writable
 
-    database = _database(db, categories=categories, search=search, seed=seed, fill_rate=fill_rate,
-                         search_points=search_points, sigma=sigma, delta=delta)
+    database = _database(db, ctx.args, categories=categories, search=search, seed=seed)
     check_writable(out)
     with tqdm(total=database.n_categories, desc=f"search {database.key}", unit="cat") as bar:
         database.table(progress=bar.update, backend=backend)
+        bar.update(bar.total - bar.n)  # a shipped or cached table arrives at once
     database.write_table(out)
     typer.echo(f"wrote {database.n_categories} categories to {out} (table sha256 {database.table_digest()[:16]})")
 
 
-@app.command()
+@app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def render(db: Db, out: Annotated[Path, typer.Option("--out", help="dataset folder")],
+def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="dataset folder")],
            categories: Categories = None, instances: Instances = None, size: Size = None, seed: Seed = None,
            search: Search = None, draw_type: DrawType = None, points: Points = None, table: Table = None,
            backend: Backend = "auto",
@@ -109,15 +106,12 @@ def render(db: Db, out: Annotated[Path, typer.Option("--out", help="dataset fold
            batch: Annotated[int, typer.Option("--batch", help="images per backend call")] = 64,
            shard_size: Annotated[int, typer.Option("--shard-size", help="webdataset samples per shard")] = 1000,
            force: Annotated[bool, typer.Option("--force", help="write even if the disk looks too small")] = False,
-           fill_rate: FillRate = None, search_points: SearchPoints = None, weights: Weights = None,
-           redraws: Redraws = None, sigma: Sigma = None, delta: Delta = None,
            quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False):
     """Write the dataset to disk in the original layout (or webdataset shards); resumes after a kill."""
     from .export.writer import ExportOptions, export
 
-    database = _database(db, categories=categories, instances=instances, size=size, seed=seed, search=search,
-                         draw_type=draw_type, points=points, table=table, fill_rate=fill_rate,
-                         search_points=search_points, weights=weights, redraws=redraws, sigma=sigma, delta=delta)
+    database = _database(db, ctx.args, categories=categories, instances=instances, size=size, seed=seed,
+                         search=search, draw_type=draw_type, points=points, table=table)
     opts = ExportOptions(out=out, format=format, backend=backend, batch=batch, png_compress=png_compress,
                          channels=channels, shard_size=shard_size, force=force,
                          **({"workers": workers} if workers is not None else {}))
@@ -127,9 +121,9 @@ def render(db: Db, out: Annotated[Path, typer.Option("--out", help="dataset fold
                f"backend {result['backend']})")
 
 
-@app.command()
+@app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def preview(db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file")],
+def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file")],
             categories: Annotated[int, typer.Option("--categories", "-n", help="cells (first categories)")] = 16,
             instance: Annotated[int, typer.Option("--instance", help="instance drawn per category")] = 0,
             size: Size = None, seed: Seed = None, search: Search = None, draw_type: DrawType = None,
@@ -141,8 +135,8 @@ def preview(db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file")]
     from .export.atomic import atomic_write_bytes
     from .preview import grid
 
-    database = _database(db, categories=categories, size=size, seed=seed, search=search, draw_type=draw_type,
-                         points=points, table=table)
+    database = _database(db, ctx.args, categories=categories, size=size, seed=seed, search=search,
+                         draw_type=draw_type, points=points, table=table)
     if out.suffix.lower() != ".png":
         raise UsageError(f"preview writes a .png file, got {out}")
     if not out.parent.exists():

@@ -14,6 +14,8 @@ TOLERANCE = {
     ("fractaldb", "numba"): 0.0,
     ("ofdb", "numba"): 0.0,
     ("onepfrac", "numba"): 0.0,
+    ("rcdb", "numba"): 0.0,
+    ("visual_atom", "numba"): 0.0,
 }
 
 

@@ -33,3 +33,17 @@ def backend_params(implemented):
 
 # Small but real settings: every code path of the renderers, fast under the reference backend.
 SMALL = {"size": 64, "points": 4000}
+SMALL_BY_DB = {
+    "fractaldb": SMALL,
+    "ofdb": SMALL,
+    "onepfrac": SMALL,
+    "rcdb": {"size": 96, "start_pos": 64, "vertex_num": 40},
+    "visual_atom": {"size": 96, "start_pos": 64, "vertex_num_min": 20, "vertex_num_max": 80, "line_num_max": 30},
+}
+# Option sets whose renders together reach every branch of a database's renderer.
+VARIANTS = {
+    **{key: [{**SMALL, "draw_type": dt} for dt in ("point_gray", "patch_gray", "point_color", "patch_color")]
+       for key in ("fractaldb", "ofdb", "onepfrac")},
+    "rcdb": [SMALL_BY_DB["rcdb"], {**SMALL_BY_DB["rcdb"], "background": "black"}],
+    "visual_atom": [SMALL_BY_DB["visual_atom"], {**SMALL_BY_DB["visual_atom"], "nami_1_max": 0, "nami_2_max": 0}],
+}

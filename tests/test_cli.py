@@ -78,7 +78,7 @@ def test_bench_json(tmp_path):
     (["render", "--db", "ofdb", "--backend", "cuda", "--out", "{tmp}/x"], "no cuda backend"),
     (["render", "--db", "onepfrac", "--search", "published", "--out", "{tmp}/x"], "only --search native"),
     (["preview", "--db", "ofdb", "--out", "{tmp}/p.jpg"], ".png"),
-    (["search", "--db", "fractaldb", "--sigma", 3, "--out", "{tmp}/x"], "no option sigma"),
+    (["search", "--db", "fractaldb", "--sigma", 3, "--out", "{tmp}/x"], "no option --sigma"),
 ])
 def test_user_errors_are_one_line_with_status_2(tmp_path, args, message):
     (tmp_path / "file").write_text("not a folder")
@@ -105,3 +105,38 @@ def test_console_script_renders(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "wrote 8 images" in r.stdout and "backend numba" in r.stdout
     assert len(list((tmp_path / "f/00000").glob("*.png"))) == 8
+
+
+def test_contour_databases_through_the_cli(tmp_path):
+    r = invoke("render", "--db", "RCDB", "--categories", 2, "--instances", 2, "--size", 96, "--start_pos", 64,
+               "--vertex_num", 30, "--background", "black", "--out", tmp_path / "rc", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "rc").iterdir()) == ["image", "manifest.json", "param",
+                                                                    "table.safetensors"]
+    assert (tmp_path / "rc/image/00001/00001_0001.png").exists() and (tmp_path / "rc/param/00001.csv").exists()
+    doc = json.loads((tmp_path / "rc/manifest.json").read_text())
+    assert doc["identity"]["background"] == "black" and doc["identity"]["vertex_num"] == 30
+    r = invoke("render", "--db", "visual_atom", "--numof_classes", 2, "--numof_instances", 1, "--size", 96,
+               "--start-pos", 64, "--vertex-num-max", 300, "--out", tmp_path / "va", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "va/params.csv").exists()
+    assert len(list((tmp_path / "va").rglob("vertex_*_instance_0000.png"))) == 2
+    r = invoke("search", "--db", "rcdb", "--categories", 3, "--out", tmp_path / "s")
+    assert r.exit_code == 0 and len(list((tmp_path / "s/param").glob("*.csv"))) == 3
+    r = invoke("preview", "--db", "visual_atom", "--categories", 4, "--out", tmp_path / "va.png")
+    assert r.exit_code == 0 and np.asarray(Image.open(tmp_path / "va.png")).shape == (2 * 514 + 2, 2 * 514 + 2, 3)
+    r = invoke("bench", "--db", "rcdb", "--backend", "numba", "--batch", 4, "--repeats", 1,
+               "--json", tmp_path / "b.json")
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads((tmp_path / "b.json").read_text())["rows"]
+    assert row["database"] == "rcdb" and row["points"] is None and row["median_img_s"] > 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["render", "--db", "rcdb", "--vertex_num", "many", "--out", "{tmp}/x"], "--vertex_num expects an integer"),
+    (["render", "--db", "visual_atom", "--wobble", 3, "--out", "{tmp}/x"], "has no option --wobble"),
+    (["render", "--db", "visual_atom", "--line_num_max", "--out", "{tmp}/x"], "--line_num_max needs a value"),
+])
+def test_database_option_errors(tmp_path, args, message):
+    r = invoke(*[a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args])
+    assert r.exit_code == 2 and r.output.startswith("error: ") and message in r.output, r.output

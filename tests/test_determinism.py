@@ -10,14 +10,15 @@ import pytest
 
 import fdsl_gen
 
-from .conftest import SMALL
+from .conftest import SMALL, SMALL_BY_DB
 
 KEYS = fdsl_gen.list_databases()
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_alone_equals_inside_a_batch(key):
-    db = fdsl_gen.get_database(key, categories=8, seed=3, **SMALL, **({} if key == "fractaldb" else {"instances": 4}))
+    db = fdsl_gen.get_database(key, categories=8, seed=3, **SMALL_BY_DB[key],
+                               **({} if key == "fractaldb" else {"instances": 4}))
     rng = np.random.default_rng(0)
     cats = rng.integers(0, 8, 24)
     insts = rng.integers(0, db.n_instances, 24)
@@ -31,7 +32,7 @@ def test_alone_equals_inside_a_batch(key):
 
 @pytest.mark.parametrize("key", KEYS)
 def test_thread_count_does_not_matter(key):
-    db = fdsl_gen.get_database(key, categories=8, seed=3, **SMALL)
+    db = fdsl_gen.get_database(key, categories=8, seed=3, **SMALL_BY_DB[key])
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -53,12 +54,13 @@ def test_seed_changes_patches_not_points():
 
 
 def _digest_in_a_new_process(key):
-    code = (f"import fdsl_gen, hashlib; db = fdsl_gen.get_database({key!r}, categories=4, size=64, points=4000);"
+    code = (f"import fdsl_gen, hashlib; db = fdsl_gen.get_database({key!r}, categories=4, **{SMALL_BY_DB[key]!r});"
             "print(hashlib.sha256(db.render_array(range(4), 0).tobytes()).hexdigest())")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_same_bytes_across_processes(key):
-    here = hashlib.sha256(fdsl_gen.get_database(key, categories=4, **SMALL).render_array(range(4), 0).tobytes())
+    db = fdsl_gen.get_database(key, categories=4, **SMALL_BY_DB[key])
+    here = hashlib.sha256(db.render_array(range(4), 0).tobytes())
     assert _digest_in_a_new_process(key) == here.hexdigest()

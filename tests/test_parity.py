@@ -6,18 +6,17 @@ import pytest
 import fdsl_gen
 from fdsl_gen.databases.ifs2d import render_numba, render_ref
 from fdsl_gen.databases.ifs2d.batch import IFSBatch, RenderSettings, pack_systems
-from fdsl_gen.databases.ifs2d.fixed import DRAW_TYPES
-
 from ._parity import assert_matches_ref
-from .conftest import SMALL, backend_params
+from .conftest import VARIANTS, backend_params
 
-CASES = [(key, dt) for key in fdsl_gen.list_databases() for dt in DRAW_TYPES]
+CASES = [pytest.param(key, options, id=f"{key}-{i}") for key in fdsl_gen.list_databases()
+         for i, options in enumerate(VARIANTS[key])]
 
 
 @pytest.mark.parametrize("backend", backend_params(("numba",)))
-@pytest.mark.parametrize("key,draw_type", CASES)
-def test_backend_equals_reference(key, draw_type, backend):
-    db = fdsl_gen.get_database(key, categories=6, draw_type=draw_type, seed=11, **SMALL,
+@pytest.mark.parametrize("key,options", CASES)
+def test_backend_equals_reference(key, options, backend):
+    db = fdsl_gen.get_database(key, categories=6, seed=11, **options,
                                **({"instances": 3} if key != "fractaldb" else {}))
     rng = np.random.default_rng(5)
     cats = rng.integers(0, db.n_categories, 8)

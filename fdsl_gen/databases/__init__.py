@@ -1,3 +1,3 @@
 """The databases. Importing this package registers every one of them (nothing is compiled here)."""
 
-from . import fractaldb, ofdb, onepfrac  # noqa: F401
+from . import fractaldb, ofdb, onepfrac, rcdb, visual_atom  # noqa: F401

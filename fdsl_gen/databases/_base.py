@@ -26,6 +26,8 @@ class Database(ABC):
     summary: ClassVar[str]  # one line for `fdsl-gen list`
     implemented_backends: ClassVar[tuple[str, ...]]
     Config: ClassVar[type]  # a frozen dataclass; its fields are the database's options
+    option_aliases: ClassVar[dict] = {}  # the originals' flag names -> config fields (command line)
+    table_in_layout: ClassVar[bool] = False  # whether a written dataset holds the parameter files too
 
     def __init__(self, config):
         self.config = config

@@ -166,7 +166,7 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
             raise UsageError(f"cannot create {out} ({exc.strerror or exc})") from None
         if existing is None:
             manifest.write(out, ident, complete=False)
-        db.write_table(out, csv=False)
+        db.write_table(out, csv=db.table_in_layout)
         rendered = itertools.chain([first] if first else [], ((u, c, render(c)) for u, c in batches))
         with tqdm(total=n_todo, desc=f"render {db.key}", unit="img", disable=not progress, smoothing=0.1) as bar:
             _write(db, out, rendered, pool, encode, bar)

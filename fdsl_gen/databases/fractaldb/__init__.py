@@ -42,6 +42,8 @@ class FractalDB(SearchedIFSDatabase):
     key = "fractaldb"
     aliases = ("FractalDB", "fractal-db", "fractaldb-1k")
     summary = "FractalDB (ACCV 2020): searched 2D IFS, 25 weights x 10 patch redraws x 4 flips per category"
+    option_aliases = {"rate": "fill_rate", "numof_point": "search_points", "weight_csv": "weights",
+                      "iteration": "points", "instance": "redraws"}
     Config = FractalDBConfig
 
     def __init__(self, config: FractalDBConfig):

@@ -38,6 +38,8 @@ class OFDB(SearchedIFSDatabase):
     key = "ofdb"
     aliases = ("2d-ofdb", "ofdb2d", "OFDB")
     summary = "2D-OFDB (ICCV 2023): one a x 0.2 patch image per FractalDB category"
+    option_aliases = {"rate": "fill_rate", "numof_point": "search_points", "weight_csv": "weights",
+                      "iteration": "points"}
     Config = OFDBConfig
 
     def __init__(self, config: OFDBConfig):

@@ -49,6 +49,8 @@ class OnePFrac(IFS2DDatabase):
     key = "onepfrac"
     aliases = ("1p-frac", "1pfrac", "one-p-frac")
     summary = "1p-frac (ECCV 2024): 1,000 perturbations of one 2-map fractal, 512² patch images"
+    option_aliases = {"sample": "categories", "pixel_threshold": "fill_rate", "iteration": "points",
+                      "N": "n_maps"}
     Config = OnePFracConfig
 
     def __init__(self, config: OnePFracConfig):

@@ -1,0 +1,93 @@
+"""RCDB (Kataoka et al., CVPR 2022): K orbits of a V-gon pushed outward by noise (radial contours).
+
+Category = (V, K, eta, c); instance = new radius, stretch and centre, new orbit grays (0..256, 256 drawn
+as 255) and new noise (research/contours.md §2). Background white as the released code (option
+`background: black` puts the lines on black, as the papers' figures; orbit grays are unchanged).
+Files: `image/<cat:05d>/<cat:05d>_<i:04d>.png` and `param/<cat:05d>.csv` as the released script writes
+them (the CSV records instance 0's radius, stretch and centre).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ... import rng
+from ...errors import UsageError
+from ...export.atomic import atomic_write_bytes
+from ...registry import register_database
+from ..contours.batch import RCDB as RCDB_FORMULA
+from ..contours.batch import ContourSettings
+from ..contours.database import ContourDatabase
+from . import params
+
+BACKGROUNDS = {"white": 255, "black": 0}
+
+
+@dataclass(frozen=True)
+class RCDBConfig:
+    categories: int = 1000  # numof_classes
+    seed: int = 0
+    search: str = "native"
+    instances: int = 1000  # numof_instances
+    size: int = 512  # image_size
+    vertex_num: int = 200  # largest vertex count V
+    line_num_min: int = 1  # K ~ U{line_num_min .. line_num_min + 199}
+    perlin_min: float = 0.0  # eta ~ U[perlin_min, perlin_min + 4)
+    line_width: float = 0.1  # c ~ U[0, line_width)
+    radius_min: int = 0  # r0 ~ U{radius_min .. radius_min + 100}
+    oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
+    start_pos: int = 400  # centre = (size + U{-start_pos .. start_pos}) / 2
+    background: str = "white"  # white (the released code) | black (the papers' figures)
+
+
+@register_database
+class RCDB(ContourDatabase):
+    key = "rcdb"
+    aliases = ("RCDB", "radial-contour", "rcdb-1k")
+    summary = "RCDB (CVPR 2022): radial contours, orbits of a V-gon pushed by noise, 512² on white"
+    Config = RCDBConfig
+
+    def __init__(self, config: RCDBConfig):
+        super().__init__(config)
+        c = config
+        if c.vertex_num < 3:
+            raise UsageError(f"vertex_num must be at least 3, got {c.vertex_num}")
+        if c.line_num_min < 1 or c.radius_min < 0 or c.start_pos < 0 or c.line_width < 0 or c.oval_rate <= 0:
+            raise UsageError("line_num_min must be >= 1, radius_min, start_pos and line_width >= 0, oval_rate > 0")
+        if c.background not in BACKGROUNDS:
+            raise UsageError(f"background must be white or black, got {c.background!r}")
+
+    def sample_categories(self, n: int):
+        return params.sample_categories(self.config, n)
+
+    def sample_instances(self, category_ids, instance_ids) -> dict:
+        return params.sample_instances(self.config, category_ids, instance_ids)
+
+    def settings(self) -> ContourSettings:
+        return ContourSettings(size=self.config.size, kind=RCDB_FORMULA, background=BACKGROUNDS[self.config.background],
+                               gray_levels=257, seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM))
+
+    def relative_path(self, category: int, instance: int) -> str:
+        return f"image/{category:05d}/{category:05d}_{instance:04d}.png"
+
+    def write_params(self, directory: Path) -> list[Path]:
+        """`param/<cat:05d>.csv`: key,value rows (CRLF) as the released script's csv writer, instance 0's draws."""
+        t = self.table()
+        folder = Path(directory) / "param"
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = np.arange(t.n_categories)
+        inst = self.sample_instances(ids, np.zeros_like(ids))
+        paths = []
+        for k in range(t.n_categories):
+            row = t.row(k)
+            rows = [("Vertex", row["vertices"]), ("Perlin_noise", row["eta"]), ("line_width", row["c"]),
+                    ("Center_rad", int(inst["r0"][k])), ("Line_num", row["orbits"]),
+                    ("Oval_rate_x", float(inst["sx"][k])), ("Oval_rate_y", float(inst["sy"][k])),
+                    ("start_pos_h", float(inst["yc"][k])), ("start_pos_w", float(inst["xc"][k]))]
+            path = folder / f"{k:05d}.csv"
+            atomic_write_bytes(path, "".join(f"{key},{value}\r\n" for key, value in rows).encode())
+            paths.append(path)
+        return paths

@@ -1,0 +1,85 @@
+"""VisualAtom (Takashima et al., CVPR 2023): K orbits of q vertices pushed outward by noise and two waves.
+
+Category = (q, K, eta, c, r0, n1, n2, sx, sy); instance = a new centre anywhere in the canvas, new orbit
+grays (0..255) and new noise (research/contours.md §1). Black background.
+Files: `<cat:05d>/vertex_<q:04d>_instance_<i:04d>.png` as the released script writes them, plus
+`params.csv` (one row per category, which the released script never wrote) at the dataset root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ... import rng
+from ...errors import UsageError
+from ...export.atomic import atomic_write_bytes
+from ...registry import register_database
+from .._base import check_positive
+from ..contours.batch import VISUAL_ATOM, ContourSettings
+from ..contours.database import ContourDatabase, check_range
+from . import params
+
+
+@dataclass(frozen=True)
+class VisualAtomConfig:
+    categories: int = 1000  # numof_classes
+    seed: int = 0
+    search: str = "native"
+    instances: int = 1000  # numof_instances
+    size: int = 512  # image_size
+    vertex_num_min: int = 200  # q range (vertices per orbit)
+    vertex_num_max: int = 1000
+    line_num_min: int = 1  # K range (orbits)
+    line_num_max: int = 200
+    perlin_min: float = 0.0  # eta ~ U[perlin_min, perlin_min + 4)
+    line_width: float = 0.1  # c ~ U[0, line_width): the outward step per orbit
+    radius_min: int = 10  # r0 ~ U{radius_min .. radius_min + 50}
+    oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
+    start_pos: int = 512  # centre = (size + U{-start_pos .. start_pos}) / 2
+    nami_1_min: int = 0  # wave frequencies n1, n2
+    nami_1_max: int = 20
+    nami_2_min: int = 0
+    nami_2_max: int = 20
+
+
+@register_database
+class VisualAtom(ContourDatabase):
+    key = "visual_atom"
+    aliases = ("VisualAtom", "visualatom", "visual-atom")
+    summary = "VisualAtom (CVPR 2023): orbits of noise + two sinusoidal waves, 512² on black"
+    Config = VisualAtomConfig
+
+    def __init__(self, config: VisualAtomConfig):
+        super().__init__(config)
+        c = config
+        check_positive("vertex_num_min", c.vertex_num_min)
+        check_positive("line_num_min", c.line_num_min)
+        for lo, hi in (("vertex_num_min", "vertex_num_max"), ("line_num_min", "line_num_max"),
+                       ("nami_1_min", "nami_1_max"), ("nami_2_min", "nami_2_max")):
+            check_range(lo, getattr(c, lo), hi, getattr(c, hi))
+        if min(c.nami_1_min, c.nami_2_min, c.radius_min, c.start_pos) < 0 or c.line_width < 0 or c.oval_rate <= 0:
+            raise UsageError("radius_min, start_pos, nami_* and line_width must be >= 0, oval_rate > 0")
+
+    def sample_categories(self, n: int):
+        return params.sample_categories(self.config, n)
+
+    def sample_instances(self, category_ids, instance_ids) -> dict:
+        return params.sample_instances(self.config, self.table(), category_ids, instance_ids)
+
+    def settings(self) -> ContourSettings:
+        return ContourSettings(size=self.config.size, kind=VISUAL_ATOM, background=0, gray_levels=256,
+                               seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM))
+
+    def relative_path(self, category: int, instance: int) -> str:
+        q = int(self.table()["vertices"][category])
+        return f"{category:05d}/vertex_{q:04d}_instance_{instance:04d}.png"
+
+    def write_params(self, directory: Path) -> list[Path]:
+        t = self.table()
+        lines = ["class," + ",".join(params.COLUMNS)]
+        lines += [",".join([str(k)] + [repr(t.row(k)[name]) for name in params.COLUMNS])
+                  for k in range(t.n_categories)]
+        path = Path(directory) / "params.csv"
+        atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+        return [path]
