@@ -2,8 +2,9 @@
 
     python benchmarks/bench_export.py [--repeats 3] [--out FILE]
 
-Commands: `fdsl-gen render --db ofdb --categories 1000` (2D-OFDB-1k; the original needs ~3.3 core-hours)
-and `fdsl-gen render --db fractaldb --categories 10` (10,000 images). Each run writes into a fresh
+Commands: `fdsl-gen render --db ofdb --categories 1000` (2D-OFDB-1k; the original needs ~3.3 core-hours),
+`fdsl-gen render --db fractaldb --categories 10` (10,000 images), and 1,000 images (100 categories x 10
+instances) each of RCDB and VisualAtom at 512². Each run writes into a fresh
 temporary folder that is deleted afterwards; PNG encoding is included (that is the job).
 """
 
@@ -26,6 +27,8 @@ RESULTS = Path(__file__).parent / "results"
 JOBS = {
     "ofdb-1k": ["--db", "ofdb", "--categories", "1000"],
     "fractaldb-10": ["--db", "fractaldb", "--categories", "10"],
+    "rcdb-100x10": ["--db", "rcdb", "--categories", "100", "--instances", "10"],
+    "visual_atom-100x10": ["--db", "visual_atom", "--categories", "100", "--instances", "10"],
 }
 
 

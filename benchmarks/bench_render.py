@@ -3,7 +3,9 @@
     python benchmarks/bench_render.py [--out benchmarks/results/<date>-<host>-render.json]
 
 Rows (each the median of repeated timed runs after an untimed warm-up; every image its own chaos game):
-  * every database at its native settings, numba on all cores and on one thread, ref on 2 images;
+  * every database at its native settings (IFS: its points and size; contours: 512², the category laws, so
+    the batch of distinct categories has the dataset-average complexity), numba on all cores and on one
+    thread, ref on 2 images;
   * IFS 224², 100k points, point_gray (the CPU target: >= 300 img/s per core, SPEC §9.9 aims at 1,000).
 """
 
