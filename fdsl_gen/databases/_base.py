@@ -120,6 +120,25 @@ class Database(ABC):
         return {"database": self.key, **dataclasses.asdict(self.config)}
 
 
+SIZE_RANGE = (16, 4096)  # canvas sides any database accepts (room for a pad; a batch must fit in memory)
+MAX_CATEGORIES = 10_000_000
+
+
+def check_basics(config) -> None:
+    """The checks every database config shares: categories, instances, seed and size."""
+    from .. import rng
+
+    check_positive("categories", config.categories, MAX_CATEGORIES)
+    if config.instances is not None:
+        check_positive("instances", config.instances)
+    try:
+        rng.check_seed(config.seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not SIZE_RANGE[0] <= config.size <= SIZE_RANGE[1]:
+        raise UsageError(f"size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {config.size}")
+
+
 def check_positive(name: str, value: int, upper: int | None = None) -> None:
     """UsageError unless 1 <= value (<= upper)."""
     if value < 1 or (upper is not None and value > upper):

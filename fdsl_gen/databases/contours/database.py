@@ -14,11 +14,10 @@ import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from .._base import Database, check_positive
+from .._base import Database, check_basics
 from .batch import ContourBatch, ContourSettings
 from .table import ContourTable
 
-SIZE_RANGE = (16, 4096)
 INSTANCE_FIELDS = ("r0", "sx", "sy", "xc", "yc")
 
 
@@ -35,14 +34,7 @@ class ContourDatabase(Database):
 
     def __init__(self, config):
         super().__init__(config)
-        check_positive("categories", config.categories, 10_000_000)
-        check_positive("instances", config.instances)
-        try:
-            rng.check_seed(config.seed)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if not SIZE_RANGE[0] <= config.size <= SIZE_RANGE[1]:
-            raise UsageError(f"size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {config.size}")
+        check_basics(config)
         if config.search != "native":
             raise UsageError(f"{self.key} has only --search native so far, got {config.search!r}")
         self._table: ContourTable | None = None

@@ -15,16 +15,14 @@ import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from .._base import Database, check_positive
+from .._base import Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .fixed import DRAW_TYPES, draw_type_parts
 from .search import SEARCH_MODES, SearchConfig
 from .table import IFSTable
 from .tables import category_table
 
-SIZE_RANGE = (16, 4096)  # a canvas needs room for the pad; above 4096 a batch no longer fits in memory
 MAX_POINTS = 10_000_000
-MAX_CATEGORIES = 10_000_000
 
 
 def backend_module(backend: str):
@@ -41,19 +39,11 @@ def fill_function(backend: str = "auto"):
 
 def validate_common(cfg) -> None:
     """Checks shared by every 2D IFS config; raises UsageError naming the bad value."""
-    check_positive("categories", cfg.categories, MAX_CATEGORIES)
-    try:
-        rng.check_seed(cfg.seed)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    if not SIZE_RANGE[0] <= cfg.size <= SIZE_RANGE[1]:
-        raise UsageError(f"size must be between {SIZE_RANGE[0]} and {SIZE_RANGE[1]} pixels, got {cfg.size}")
+    check_basics(cfg)
     if not 2 <= cfg.points <= MAX_POINTS:
         raise UsageError(f"points must be between 2 and {MAX_POINTS}, got {cfg.points}")
     if cfg.draw_type not in DRAW_TYPES:
         raise UsageError(f"draw type must be one of {', '.join(DRAW_TYPES)}, got {cfg.draw_type!r}")
-    if cfg.instances is not None:
-        check_positive("instances", cfg.instances)
 
 
 class IFS2DDatabase(Database):
