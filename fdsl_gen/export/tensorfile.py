@@ -25,8 +25,8 @@ def save_arrays(path: Path, arrays: dict[str, np.ndarray], header: dict) -> None
     atomic_write_bytes(Path(path), data)
 
 
-def load_arrays(path: Path, fmt: str) -> tuple[dict[str, np.ndarray], dict]:
-    """Read a file written by `save_arrays`; ValueError unless its header says format `fmt`."""
+def load_arrays(path: Path, fmt: str | tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict]:
+    """Read a file written by `save_arrays`; ValueError unless its header names format `fmt` (or one of them)."""
     from safetensors import safe_open
 
     try:
@@ -35,6 +35,7 @@ def load_arrays(path: Path, fmt: str) -> tuple[dict[str, np.ndarray], dict]:
             arrays = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:  # safetensors raises its own error types for a damaged file
         raise ValueError(f"{path} is not a readable table file ({exc})") from None
-    if header.get("format") != fmt:
-        raise ValueError(f"{path} is not a {fmt} file (format {header.get('format')!r})")
+    allowed = (fmt,) if isinstance(fmt, str) else fmt
+    if header.get("format") not in allowed:
+        raise ValueError(f"{path} is not a {' or '.join(allowed)} file (format {header.get('format')!r})")
     return arrays, header

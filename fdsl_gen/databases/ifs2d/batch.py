@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ifs_table import check_probabilities
 from .fixed import PAD, draw_type_parts
 
 MAX_MAPS = 7  # the search draws N in [2, 7]; systems are padded to this many rows
@@ -66,12 +67,6 @@ class IFSBatch:
     @property
     def size(self) -> int:
         return int(self.system_of.shape[0])
-
-
-def check_probabilities(p: np.ndarray) -> None:
-    """Map probabilities must be finite and >= 0: the renderers rely on running sums that never decrease."""
-    if not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise ValueError(f"map probabilities (column 7) must be finite and non-negative, got {p.tolist()}")
 
 
 def pack_systems(systems: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

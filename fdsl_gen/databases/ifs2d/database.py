@@ -19,7 +19,7 @@ from .._base import Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .fixed import DRAW_TYPES, draw_type_parts
 from .search import SEARCH_MODES, SearchConfig
-from .table import IFSTable
+from ..ifs_table import IFSTable
 from .tables import category_table
 
 MAX_POINTS = 10_000_000

@@ -26,7 +26,7 @@ import numpy as np
 from ... import rng
 from .batch import MAX_MAPS, pack_systems
 from .fixed import PAD, map_sequence
-from .table import IFSTable
+from ..ifs_table import IFSTable
 
 SEARCH_MODES = ("published", "native")
 NATIVE_STREAM = "ifs2d/search"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ... import _env
 from .search import SearchConfig, run_search
-from .table import IFSTable
+from ..ifs_table import IFSTable
 
 PUBLISHED_TABLE_PATH = Path(__file__).resolve().parents[2] / "data" / "ifs2d_published_seed1.safetensors"
 
