@@ -26,12 +26,12 @@ CSV_DIGITS = {7: 5, 13: 6}  # the originals name 2D categories %05d, 3D ones %06
 def check_probabilities(p: np.ndarray) -> None:
     """Map probabilities must be finite and >= 0: the renderers rely on running sums that never decrease."""
     if not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise ValueError(f"map probabilities (column 7) must be finite and non-negative, got {p.tolist()}")
+        raise ValueError(f"map probabilities (the last column) must be finite and non-negative, got {p.tolist()}")
 
 
 @dataclass(frozen=True)
 class IFSTable:
-    """C categories of 2D IFS systems."""
+    """C categories of IFS systems (2D or 3D)."""
 
     maps: np.ndarray  # [M, W] float64, all categories' maps in order, p last (W = 7 in 2D, 13 in 3D)
     offsets: np.ndarray  # [C + 1] int64: category k owns maps[offsets[k]:offsets[k + 1]]
