@@ -18,9 +18,9 @@ from ...errors import UsageError
 from .._base import Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .fixed import DRAW_TYPES, draw_type_parts
-from .search import SEARCH_MODES, SearchConfig
+from .search import SEARCH_MODES, SearchConfig, run_search
 from ..ifs_table import IFSTable
-from .tables import category_table
+from ..table_cache import PUBLISHED_TABLE_PATH, category_table
 
 MAX_POINTS = 10_000_000
 
@@ -164,5 +164,9 @@ class SearchedIFSDatabase(IFS2DDatabase):
                                      f"{n} were asked for")
                 self._table = table.head(n)
             else:
-                self._table = category_table(self.search_config(), n, fill_function(backend), progress)
+                cfg = self.search_config()
+                fill = fill_function(backend)
+                engine = lambda c, k, start, prog: run_search(c, k, fill, start=start, progress=prog)  # noqa: E731
+                shipped = PUBLISHED_TABLE_PATH if cfg == SearchConfig() else None
+                self._table = category_table(cfg, n, engine, "ifs2d", shipped, progress)
         return self._table
