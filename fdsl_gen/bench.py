@@ -99,12 +99,28 @@ def bench_one(db, backend: str, batch: int, repeats: int, warmup: int, threads: 
                     n_threads, repeats, med, min(rates), max(rates), med / n_threads)
 
 
+def bench_search(db, backend: str, n: int, threads: int | None) -> dict | None:
+    """Time a fresh search of n categories (one run after a 1-category warm-up that compiles)."""
+    n_threads = _set_threads(backend, threads)
+    if db.benchmark_search(1, backend) is None:
+        return None
+    t0 = time.perf_counter()
+    result = db.benchmark_search(n, backend)
+    seconds = time.perf_counter() - t0
+    return {"database": db.key, "backend": backend, "threads": n_threads, **result, "seconds": seconds,
+            "categories_s": n / seconds, "per_thread_categories_s": n / seconds / n_threads,
+            "candidates_s": result["candidates"] / seconds}
+
+
 def run_bench(databases: str = "all", backends: str = "all", size: int | None = None, points: int | None = None,
               draw_type: str | None = None, batch: int = 256, repeats: int = 5, warmup: int = 1,
-              threads: int | None = None, log=print) -> dict:
-    """Benchmark databases x backends; returns {"machine": ..., "rows": [...]} (rows as dicts)."""
+              threads: int | None = None, search: int = 0, log=print) -> dict:
+    """Benchmark databases x backends; returns {"machine": ..., "rows": [...], "search_rows": [...]}.
+
+    With search > 0, also time a fresh category search of that many categories where a database has one.
+    """
     names = list_databases() if databases == "all" else [database_class(databases).key]
-    rows = []
+    rows, search_rows = [], []
     for name in names:
         cls = database_class(name)
         wanted = cls.implemented_backends if backends == "all" else (backends,)
@@ -120,6 +136,13 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
                 log(f"{name:12s} {backend:7s} skipped: "
                     f"{unavailable_reason(backend) or 'not implemented for this database yet'}")
                 continue
+            if search and backend != "ref":
+                found = bench_search(db, backend, search, threads)
+                if found:
+                    search_rows.append(found)
+                    log(f"{name:12s} {backend:7s} search: {found['categories']} categories of "
+                        f"{found['candidates']} candidates in {found['seconds']:.2f} s = "
+                        f"{found['per_thread_categories_s']:.2f} categories/s per thread")
             row = bench_one(db, backend, batch, repeats, warmup, threads)
             rows.append(asdict(row))
             log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points or '':>7} pts {row.draw_type or '-':11s} "
@@ -127,4 +150,4 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
                 f"{row.median_img_s:10.1f} img/s (min {row.min_img_s:.1f}, max {row.max_img_s:.1f}; "
                 f"{row.per_thread_img_s:.1f} per thread)")
     return {"machine": machine(), "config": {"batch": batch, "repeats": repeats, "warmup": warmup,
-                                             "threads": threads}, "rows": rows}
+                                             "threads": threads}, "rows": rows, "search_rows": search_rows}

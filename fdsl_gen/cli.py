@@ -162,6 +162,7 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
           repeats: Annotated[int, typer.Option("--repeats", help="timed runs (median reported)")] = 5,
           warmup: Annotated[int, typer.Option("--warmup", help="untimed runs first")] = 1,
           threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default all)")] = None,
+          search: Annotated[int, typer.Option("--search", help="also time a fresh search of N categories")] = 0,
           json_out: Annotated[Optional[Path], typer.Option("--json", help="write results as JSON")] = None):
     """Render throughput in images/s per database x backend (median of repeats after warm-up)."""
     from .bench import run_bench
@@ -169,10 +170,10 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
     for name, value in (("batch", batch), ("repeats", repeats)):
         if value < 1:
             raise UsageError(f"{name} must be at least 1, got {value}")
-    if warmup < 0 or (threads is not None and threads < 1):
-        raise UsageError("warmup must be >= 0 and threads >= 1")
+    if warmup < 0 or search < 0 or (threads is not None and threads < 1):
+        raise UsageError("warmup and search must be >= 0, threads >= 1")
     result = run_bench(db, backend, size=size, points=points, draw_type=draw_type, batch=batch, repeats=repeats,
-                       warmup=warmup, threads=threads, log=typer.echo)
+                       warmup=warmup, threads=threads, search=search, log=typer.echo)
     if json_out:
         json_out.write_text(json.dumps(result, indent=2) + "\n")
         typer.echo(f"wrote {json_out}")

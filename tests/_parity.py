@@ -16,6 +16,8 @@ TOLERANCE = {
     ("onepfrac", "numba"): 0.0,
     ("rcdb", "numba"): 0.0,
     ("visual_atom", "numba"): 0.0,
+    ("ofdb3d", "numba"): 0.0,
+    ("exfractaldb", "numba"): 0.0,
 }
 
 

@@ -39,6 +39,8 @@ SMALL_BY_DB = {
     "onepfrac": SMALL,
     "rcdb": {"size": 96, "start_pos": 64, "vertex_num": 40},
     "visual_atom": {"size": 96, "start_pos": 64, "vertex_num_min": 20, "vertex_num_max": 80, "line_num_max": 30},
+    "ofdb3d": {"size": 96, "points": 3000},
+    "exfractaldb": {"size": 96, "points": 3000},
 }
 # Option sets whose renders together reach every branch of a database's renderer.
 VARIANTS = {
@@ -46,4 +48,6 @@ VARIANTS = {
        for key in ("fractaldb", "ofdb", "onepfrac")},
     "rcdb": [SMALL_BY_DB["rcdb"], {**SMALL_BY_DB["rcdb"], "background": "black"}],
     "visual_atom": [SMALL_BY_DB["visual_atom"], {**SMALL_BY_DB["visual_atom"], "nami_1_max": 0, "nami_2_max": 0}],
+    "ofdb3d": [SMALL_BY_DB["ofdb3d"]],
+    "exfractaldb": [SMALL_BY_DB["exfractaldb"], {**SMALL_BY_DB["exfractaldb"], "views": "random"}],
 }

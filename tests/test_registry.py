@@ -9,7 +9,8 @@ from fdsl_gen.errors import UsageError
 
 
 def test_databases_registered():
-    assert fdsl_gen.list_databases()[:3] == ["fractaldb", "ofdb", "onepfrac"]
+    expected = ["fractaldb", "ofdb", "onepfrac", "rcdb", "visual_atom", "ofdb3d", "exfractaldb"]
+    assert fdsl_gen.list_databases() == expected
 
 
 @pytest.mark.parametrize("alias,key", [("FractalDB", "fractaldb"), ("1p-frac", "onepfrac"), ("2D-OFDB", "ofdb"),

@@ -115,6 +115,13 @@ class Database(ABC):
 
         return torch.from_numpy(self.render_array(category_ids, instance_ids, backend)).to(device)
 
+    def benchmark_search(self, n: int, backend: str) -> dict | None:
+        """Run this database's category search afresh (no cache) for n categories, if it has one.
+
+        Returns {"categories", "candidates"} or None for a database without a search.
+        """
+        return None
+
     def describe(self) -> dict:
         """The full configuration, for manifests and `fdsl-gen list`."""
         return {"database": self.key, **dataclasses.asdict(self.config)}

@@ -121,3 +121,26 @@ class IFSTable:
                 raise ValueError(f"{p}: expected {width} columns (the map parameters, then p), found {rows.shape[1]}")
             systems.append(rows)
         return IFSTable.from_systems(systems, meta or {"source": str(directory)})
+
+
+def load_table_file(path: str, width: int = 7) -> IFSTable:
+    """A category table from a compact file, a folder holding `table.safetensors`, or a folder of CSVs."""
+    from ..errors import UsageError
+
+    p = Path(path)
+    try:
+        if p.is_dir() and (p / "table.safetensors").exists():
+            table = IFSTable.load(p / "table.safetensors")
+        elif p.is_dir():
+            table = IFSTable.read_csv_dir(p, width=width)
+        elif p.is_file():
+            table = IFSTable.load(p)
+        else:
+            raise UsageError(f"category table {path} does not exist")
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, UsageError):
+            raise
+        raise UsageError(f"cannot read the category table {path}: {exc}") from None
+    if table.width != width:
+        raise UsageError(f"{path} holds {table.width}-column systems, this database needs {width}")
+    return table

@@ -19,7 +19,7 @@ from .._base import Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .fixed import DRAW_TYPES, draw_type_parts
 from .search import SEARCH_MODES, SearchConfig, run_search
-from ..ifs_table import IFSTable
+from ..ifs_table import IFSTable, load_table_file
 from ..table_cache import PUBLISHED_TABLE_PATH, category_table
 
 MAX_POINTS = 10_000_000
@@ -115,21 +115,6 @@ class IFS2DDatabase(Database):
         return backend_module(backend).render(batch, self.settings())
 
 
-def load_table_file(path: str) -> IFSTable:
-    """A category table from a compact file, a folder holding `table.safetensors`, or a folder of CSVs."""
-    p = Path(path)
-    try:
-        if p.is_dir() and (p / "table.safetensors").exists():
-            return IFSTable.load(p / "table.safetensors")
-        if p.is_dir():
-            return IFSTable.read_csv_dir(p)
-        if p.is_file():
-            return IFSTable.load(p)
-    except (ValueError, OSError) as exc:
-        raise UsageError(f"cannot read the category table {path}: {exc}") from None
-    raise UsageError(f"category table {path} does not exist")
-
-
 class SearchedIFSDatabase(IFS2DDatabase):
     """fractaldb and ofdb: categories from the FractalDB search (published or native) or a table file."""
 
@@ -143,6 +128,13 @@ class SearchedIFSDatabase(IFS2DDatabase):
         check_positive("search points", config.search_points, MAX_POINTS)
         self._table: IFSTable | None = None
         self.search_config()  # validates the search (an impossible fill rate is refused here)
+
+    def benchmark_search(self, n: int, backend: str) -> dict:
+        """The native search (the published one replays a fixed stream and ships precomputed)."""
+        cfg = SearchConfig(mode="native", seed=self.config.seed, fill_rate=self.config.fill_rate,
+                           n_points=self.config.search_points)
+        table = run_search(cfg, n, fill_function(backend))
+        return {"categories": n, "candidates": table.meta["candidates"]}
 
     def search_config(self) -> SearchConfig:
         # The published search is the original's: its stream is seeded with 1 whatever our seed is.

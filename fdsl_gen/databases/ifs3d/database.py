@@ -1,0 +1,113 @@
+"""What the 3D IFS databases (ofdb3d, exfractaldb) share: the searched table, models, views, rendering.
+
+A subclass says which model (weight row) and which camera an instance id means; this class builds
+each distinct model of a batch once and projects every view of it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from ... import rng
+from ...errors import UsageError
+from .._base import Database, check_basics
+from ..ifs_table import IFSTable, load_table_file
+from ..table_cache import category_table
+from .batch import Settings3D, ViewBatch, pack_systems
+from .search import Search3DConfig, run_search
+from .weights import apply_weights, weights_ins145
+
+
+def backend_module(backend: str):
+    return importlib.import_module(f"{__package__}.render_{backend}")
+
+
+class IFS3DDatabase(Database):
+    """Base of the 3D IFS databases."""
+
+    implemented_backends = ("numba", "ref")
+
+    def __init__(self, config):
+        super().__init__(config)
+        check_basics(config)
+        if config.search != "native":
+            raise UsageError("the 3D originals' search is unseeded, so only --search native exists for them")
+        if not 0.0 <= config.threshold < 1.0:
+            raise UsageError(f"threshold (the per-axis variance) must be in [0, 1), got {config.threshold}")
+        if not 3 <= config.points <= 10_000_000:
+            raise UsageError(f"points must be between 3 and 10000000, got {config.points}")
+        self.weights = weights_ins145()
+        self._table: IFSTable | None = None
+
+    @abstractmethod
+    def _instances(self, category_ids: np.ndarray, instance_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(models = weight rows [B], projection-view matrices [B, 4, 4]) of these instances."""
+
+    @property
+    def n_categories(self) -> int:
+        return self.config.categories
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (1, self.config.size, self.config.size)
+
+    def settings(self) -> Settings3D:
+        return Settings3D(size=self.config.size, n_points=self.config.points, seed=self.config.seed,
+                          stream=rng.stream_id(f"{self.key}/model-points"))
+
+    def search_config(self) -> Search3DConfig:
+        return Search3DConfig(seed=self.config.seed, threshold=self.config.threshold)
+
+    def table(self, progress=None, backend: str = "auto") -> IFSTable:
+        """The category table: a file given as `table`, or the seeded 3D search (cached)."""
+        if self._table is None:
+            n = self.config.categories
+            if self.config.table:
+                table = load_table_file(self.config.table, width=13)
+                if table.n_categories < n:
+                    raise UsageError(f"the table {self.config.table} has {table.n_categories} categories, "
+                                     f"{n} were asked for")
+                self._table = table.head(n)
+            else:
+                evaluate = backend_module(self.resolve_backend(backend)).evaluate
+                engine = lambda c, k, start, prog: run_search(c, k, evaluate, start, prog)  # noqa: E731
+                self._table = category_table(self.search_config(), n, engine, "ifs3d", None, progress)
+        return self._table
+
+    def benchmark_search(self, n: int, backend: str) -> dict:
+        table = run_search(self.search_config(), n, backend_module(self.resolve_backend(backend)).evaluate)
+        return {"categories": n, "candidates": table.meta["candidates"]}
+
+    def table_digest(self) -> str:
+        return self.table().digest()
+
+    def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.table().save(directory / "table.safetensors")
+        if csv:
+            self.table().write_csv_dir(directory)
+        return [directory / "table.safetensors"]
+
+    def model_system(self, category: int, model: int) -> np.ndarray:
+        """The [N, 13] system of a category's model: a .. l times weight row `model`, p kept."""
+        return apply_weights(self.table().system(category), self.weights[model])
+
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
+        models, mvps = self._instances(category_ids, instance_ids)
+        index: dict[tuple[int, int], int] = {}
+        systems, keys, system_of = [], [], []
+        for c, model in zip(category_ids.tolist(), models.tolist()):
+            if (c, model) not in index:
+                index[(c, model)] = len(systems)
+                systems.append(self.model_system(c, model))
+                keys.append((c, model))
+            system_of.append(index[(c, model)])
+        packed, n_maps = pack_systems(systems)
+        batch = ViewBatch(packed, n_maps, np.array(keys, dtype=np.uint32).reshape(-1, 2),
+                          np.array(system_of, dtype=np.int64), mvps)
+        return backend_module(backend).render(batch, self.settings())
