@@ -4,7 +4,8 @@
 
 Commands: `fdsl-gen render --db ofdb --categories 1000` (2D-OFDB-1k; the original needs ~3.3 core-hours),
 `fdsl-gen render --db fractaldb --categories 10` (10,000 images), and 1,000 images (100 categories x 10
-instances) each of RCDB and VisualAtom at 512². Each run writes into a fresh
+instances) each of RCDB and VisualAtom at 512², and 3D-OFDB with 100 categories (1,200 views at 224²;
+the first run includes the category search, later runs find the table in the cache). Each run writes into a fresh
 temporary folder that is deleted afterwards; PNG encoding is included (that is the job).
 """
 
@@ -29,6 +30,7 @@ JOBS = {
     "fractaldb-10": ["--db", "fractaldb", "--categories", "10"],
     "rcdb-100x10": ["--db", "rcdb", "--categories", "100", "--instances", "10"],
     "visual_atom-100x10": ["--db", "visual_atom", "--categories", "100", "--instances", "10"],
+    "ofdb3d-100": ["--db", "ofdb3d", "--categories", "100"],
 }
 
 

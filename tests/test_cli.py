@@ -140,3 +140,19 @@ def test_contour_databases_through_the_cli(tmp_path):
 def test_database_option_errors(tmp_path, args, message):
     r = invoke(*[a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args])
     assert r.exit_code == 2 and r.output.startswith("error: ") and message in r.output, r.output
+
+
+def test_3d_databases_through_the_cli(tmp_path):
+    r = invoke("render", "--db", "3d-ofdb", "--categories", 2, "--size", 64, "--point_num", 3000,
+               "--out", tmp_path / "o3", "--quiet")
+    assert r.exit_code == 0, r.output
+    files = sorted(p.relative_to(tmp_path / "o3").as_posix() for p in (tmp_path / "o3").rglob("*.png"))
+    assert len(files) == 24 and files[0] == "000000/000000_00000_000.png" and files[-1] == "000001/000001_00000_011.png"
+    r = invoke("search", "--db", "exfractaldb", "--categories", 2, "--variance", 0.05, "--out", tmp_path / "s3")
+    assert r.exit_code == 0 and sorted(p.name for p in (tmp_path / "s3").glob("*.csv")) == ["000000.csv", "000001.csv"]
+    assert len((tmp_path / "s3/000000.csv").read_text().splitlines()[0].split(",")) == 13
+    r = invoke("bench", "--db", "ofdb3d", "--backend", "numba", "--batch", 4, "--repeats", 1, "--search", 2,
+               "--json", tmp_path / "b.json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "b.json").read_text())
+    assert doc["search_rows"][0]["categories"] == 2 and doc["search_rows"][0]["candidates"] >= 2
