@@ -51,3 +51,20 @@ VARIANTS = {
     "ofdb3d": [SMALL_BY_DB["ofdb3d"]],
     "exfractaldb": [SMALL_BY_DB["exfractaldb"], {**SMALL_BY_DB["exfractaldb"], "views": "random"}],
 }
+
+
+@pytest.fixture
+def cuda_on_host(monkeypatch):
+    """Run the `cuda` backend's kernels on the CPU: the same csrc sources, built with the host shim.
+
+    Everything above the kernels (batch set-up, chunks, bands, fallbacks) is the production code.
+    """
+    from fdsl_gen import backends
+    from fdsl_gen.backends import kernels
+
+    reason = kernels.host_compiler_available()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.setattr(kernels, "CudaRunner", kernels.HostRunner)
+    real = backends.unavailable_reason
+    monkeypatch.setattr(backends, "unavailable_reason", lambda name: None if name == "cuda" else real(name))

@@ -75,7 +75,7 @@ def test_bench_json(tmp_path):
     (["render", "--db", "ofdb", "--workers", 0, "--out", "{tmp}/x"], "workers must be at least 1"),
     (["render", "--db", "ofdb", "--draw-type", "patch_color", "--channels", 1, "--out", "{tmp}/x"], "colour"),
     (["render", "--db", "ofdb", "--backend", "gpu9", "--out", "{tmp}/x"], "unknown backend"),
-    (["render", "--db", "ofdb", "--backend", "cuda", "--out", "{tmp}/x"], "no cuda backend"),
+    (["render", "--db", "ofdb", "--backend", "cuda", "--out", "{tmp}/x"], "cuda cannot run here"),
     (["render", "--db", "onepfrac", "--search", "published", "--out", "{tmp}/x"], "only --search native"),
     (["preview", "--db", "ofdb", "--out", "{tmp}/p.jpg"], ".png"),
     (["search", "--db", "fractaldb", "--sigma", 3, "--out", "{tmp}/x"], "no option --sigma"),

@@ -13,7 +13,7 @@ CASES = [pytest.param(key, options, id=f"{key}-{i}") for key in fdsl_gen.list_da
          for i, options in enumerate(VARIANTS[key])]
 
 
-@pytest.mark.parametrize("backend", backend_params(("numba",)))
+@pytest.mark.parametrize("backend", backend_params(("numba", "cuda")))
 @pytest.mark.parametrize("key,options", CASES)
 def test_backend_equals_reference(key, options, backend):
     db = fdsl_gen.get_database(key, categories=6, seed=11, **options,
@@ -25,6 +25,19 @@ def test_backend_equals_reference(key, options, backend):
     got = db.render_array(cats, insts, backend=backend)
     assert ref.any()
     assert_matches_ref(key, backend, got, ref)
+
+
+@pytest.mark.parametrize("key,options", CASES)
+def test_cuda_kernels_on_the_host_equal_reference(key, options, cuda_on_host):
+    """The CUDA sources, compiled for the CPU with the host shim, through the production launch code."""
+    db = fdsl_gen.get_database(key, categories=6, seed=11, **options,
+                               **({"instances": 3} if key != "fractaldb" else {}))
+    rng = np.random.default_rng(7)
+    cats = rng.integers(0, db.n_categories, 6)
+    insts = rng.integers(0, db.n_instances, 6)
+    ref = db.render_array(cats, insts, backend="ref")
+    assert ref.any()
+    np.testing.assert_array_equal(db.render_array(cats, insts, backend="cuda"), ref)
 
 
 def _exploding_systems(count):
@@ -49,6 +62,23 @@ def test_numba_equals_reference_on_overflowing_systems(draw_type):
     batch = IFSBatch(packed, n_maps, np.arange(4), np.array([0, 1, 2, 3]), np.zeros((4, 2), np.uint32))
     st = RenderSettings(size=48, n_points=3000, draw_type=draw_type, seed=1, patch_stream=2)
     np.testing.assert_array_equal(render_numba.render(batch, st), render_ref.render(batch, st))
+
+
+def test_cuda_kernels_on_the_host_handle_overflow_and_fill(cuda_on_host):
+    """Overflowing systems fall back to the CPU backend; fill counts equal the reference."""
+    from fdsl_gen.backends.kernels import HostRunner
+    from fdsl_gen.databases.ifs2d import render_cuda
+
+    systems = _exploding_systems(2) + [np.array([[0.5, 0.2, -0.1, 0.5, 0.3, 0.1, 0.6],
+                                                 [0.4, -0.3, 0.2, 0.6, -0.5, 0.2, 0.4]])]
+    packed, n_maps = pack_systems(systems)
+    batch = IFSBatch(packed, n_maps, np.array([0, 1, 2, 2]), np.array([0, 1, 2, 3]), np.zeros((4, 2), np.uint32))
+    st = RenderSettings(size=48, n_points=3000, draw_type="patch_gray", seed=1, patch_stream=2)
+    np.testing.assert_array_equal(render_cuda.render(batch, st, runner=HostRunner()), render_ref.render(batch, st))
+    u = np.random.RandomState(3).random_sample((2, 5000))
+    rows = np.array([0, 1, 0])
+    np.testing.assert_array_equal(render_cuda.point_fill_counts(packed, n_maps, u, rows, 128, 6, runner=HostRunner()),
+                                  render_ref.point_fill_counts(packed, n_maps, u, rows, 128, 6))
 
 
 def test_numba_fill_counts_equal_reference():

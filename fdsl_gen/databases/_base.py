@@ -63,8 +63,8 @@ class Database(ABC):
         """(C, H, W) of a rendered image."""
 
     @abstractmethod
-    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
-        """Render with a resolved backend: uint8 [B, C, H, W]."""
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str):
+        """Render with a resolved backend: uint8 [B, C, H, W], a NumPy array (CPU) or a CUDA torch tensor."""
 
     @abstractmethod
     def relative_path(self, category: int, instance: int) -> str:
@@ -107,13 +107,21 @@ class Database(ABC):
             uint8 [B, C, H, W]; image b depends only on the config, category_ids[b] and instance_ids[b].
         """
         cats, insts = self.check_ids(category_ids, instance_ids)
-        return self._render(cats, insts, self.resolve_backend(backend))
+        out = self._render(cats, insts, self.resolve_backend(backend))
+        return out if isinstance(out, np.ndarray) else out.cpu().numpy()
 
-    def render(self, category_ids, instance_ids, backend: str = "auto", device: str = "cpu"):
-        """As `render_array`, as a torch uint8 tensor [B, C, H, W] on `device`."""
+    def render(self, category_ids, instance_ids, backend: str = "auto", device: str | None = None):
+        """As `render_array`, as a torch uint8 tensor [B, C, H, W].
+
+        The tensor stays where the backend rendered it (CUDA for `cuda`, else the CPU) unless `device`
+        says otherwise.
+        """
         import torch
 
-        return torch.from_numpy(self.render_array(category_ids, instance_ids, backend)).to(device)
+        cats, insts = self.check_ids(category_ids, instance_ids)
+        out = self._render(cats, insts, self.resolve_backend(backend))
+        out = torch.from_numpy(out) if isinstance(out, np.ndarray) else out
+        return out if device is None else out.to(device)
 
     def benchmark_search(self, n: int, backend: str) -> dict | None:
         """Run this database's category search afresh (no cache) for n categories, if it has one.

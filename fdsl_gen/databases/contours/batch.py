@@ -30,6 +30,7 @@ class ContourSettings:
     gray_levels: int  # grays drawn uniformly from 0 .. gray_levels - 1, clipped to 255 (RCDB: 257)
     seed: int
     stream: int  # Philox stream id of the orbit draws
+    database: str = "visual_atom"  # whose CUDA module (csrc/<database>.cu) renders it
 
 
 @dataclass(frozen=True)

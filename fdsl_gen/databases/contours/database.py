@@ -29,7 +29,7 @@ def check_range(name_min: str, lo, name_max: str, hi) -> None:
 class ContourDatabase(Database):
     """Base of the contour databases: a sampled category table, per-instance draws, one renderer."""
 
-    implemented_backends = ("numba", "ref")
+    implemented_backends = ("cuda", "numba", "ref")
     table_in_layout = True  # the parameter files are part of the written dataset
 
     def __init__(self, config):

@@ -172,3 +172,31 @@ def render(batch: ContourBatch, settings: ContourSettings) -> np.ndarray:
                    np.uint8(settings.background), settings.gray_levels, np.uint64(settings.seed),
                    np.uint64(settings.stream), GRADIENT, int(batch.vertices.max()), workers, out)
     return out
+
+
+@_jit
+def _vertex_tables(q, n1, n2, out):
+    """out [4, q]: cos, sin, 0.5 sin(n1 theta), 0.5 sin(n2 theta) at theta = (2 pi / q) v (libm, as the kernel)."""
+    angle = (2 * np.pi) / q
+    for v in range(q):
+        out[0, v] = math.cos(angle * v)
+        out[1, v] = math.sin(angle * v)
+        out[2, v] = 0.5 * math.sin(angle * v * n1)
+        out[3, v] = 0.5 * math.sin(angle * v * n2)
+
+
+def vertex_tables(vertices: np.ndarray, n1: np.ndarray, n2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image tables for the CUDA kernel: (flat float64 tables, int64 offset of each image's [4, q] block).
+
+    Images with the same (q, n1, n2) share one block.
+    """
+    blocks, offsets, index, size = [], [], {}, 0
+    for q, a, b in zip(vertices.tolist(), n1.tolist(), n2.tolist()):
+        if (q, a, b) not in index:
+            table = np.empty((4, q))
+            _vertex_tables(q, a, b, table)
+            index[(q, a, b)] = size
+            blocks.append(table.ravel())
+            size += 4 * q
+        offsets.append(index[(q, a, b)])
+    return np.concatenate(blocks), np.array(offsets, dtype=np.int64)

@@ -28,6 +28,7 @@ class RenderSettings:
     seed: int  # key word 0 of the patch-pattern generator
     patch_stream: int  # key word 1: the Philox stream id of this database's patch patterns
     pad: int = PAD  # free border of the coordinate rescale
+    database: str = "fractaldb"  # whose CUDA module (csrc/<database>.cu) renders it
 
     def __post_init__(self):
         draw_type_parts(self.draw_type)

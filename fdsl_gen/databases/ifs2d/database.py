@@ -31,10 +31,10 @@ def backend_module(backend: str):
 
 
 def fill_function(backend: str = "auto"):
-    """A search fill counter from the fastest CPU backend that runs here (numba, else ref)."""
+    """A search fill counter from the fastest backend that runs here (cuda, numba, else ref)."""
     from ...backends import resolve
 
-    return backend_module(resolve(backend, ("numba", "ref"), "the 2D IFS search")).point_fill_counts
+    return backend_module(resolve(backend, ("cuda", "numba", "ref"), "the 2D IFS search")).point_fill_counts
 
 
 def validate_common(cfg) -> None:
@@ -49,7 +49,7 @@ def validate_common(cfg) -> None:
 class IFS2DDatabase(Database):
     """Base of the 2D IFS databases: a category table, a render id per instance, one renderer."""
 
-    implemented_backends = ("numba", "ref")
+    implemented_backends = ("cuda", "numba", "ref")
 
     @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:
@@ -92,7 +92,8 @@ class IFS2DDatabase(Database):
 
     def settings(self) -> RenderSettings:
         return RenderSettings(size=self.config.size, n_points=self.config.points, draw_type=self.config.draw_type,
-                              seed=self.config.seed, patch_stream=rng.stream_id(f"{self.key}/patch"))
+                              seed=self.config.seed, patch_stream=rng.stream_id(f"{self.key}/patch"),
+                              database=self.key)
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
         index: dict[tuple[int, int], int] = {}

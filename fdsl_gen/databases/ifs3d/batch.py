@@ -25,6 +25,7 @@ class Settings3D:
     n_points: int  # chaos-game length, the start included (the originals' point_num: 9,999 points kept)
     seed: int
     stream: int  # Philox stream id of the models' chaos-game uniforms
+    database: str = "ofdb3d"  # whose CUDA module (csrc/<database>.cu) renders it
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def backend_module(backend: str):
 class IFS3DDatabase(Database):
     """Base of the 3D IFS databases."""
 
-    implemented_backends = ("numba", "ref")
+    implemented_backends = ("cuda", "numba", "ref")
 
     def __init__(self, config):
         super().__init__(config)
@@ -57,7 +57,7 @@ class IFS3DDatabase(Database):
 
     def settings(self) -> Settings3D:
         return Settings3D(size=self.config.size, n_points=self.config.points, seed=self.config.seed,
-                          stream=rng.stream_id(f"{self.key}/model-points"))
+                          stream=rng.stream_id(f"{self.key}/model-points"), database=self.key)
 
     def search_config(self) -> Search3DConfig:
         return Search3DConfig(seed=self.config.seed, threshold=self.config.threshold)

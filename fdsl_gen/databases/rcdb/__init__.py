@@ -68,7 +68,8 @@ class RCDB(ContourDatabase):
 
     def settings(self) -> ContourSettings:
         return ContourSettings(size=self.config.size, kind=RCDB_FORMULA, background=BACKGROUNDS[self.config.background],
-                               gray_levels=257, seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM))
+                               gray_levels=257, seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM),
+                               database=self.key)
 
     def relative_path(self, category: int, instance: int) -> str:
         return f"image/{category:05d}/{category:05d}_{instance:04d}.png"

@@ -69,7 +69,8 @@ class VisualAtom(ContourDatabase):
 
     def settings(self) -> ContourSettings:
         return ContourSettings(size=self.config.size, kind=VISUAL_ATOM, background=0, gray_levels=256,
-                               seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM))
+                               seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM),
+                               database=self.key)
 
     def relative_path(self, category: int, instance: int) -> str:
         q = int(self.table()["vertices"][category])

@@ -1,0 +1,179 @@
+// contours.cuh: the contour kernel shared by rcdb and visual_atom (each .cu instantiates it with its prefix).
+// Must equal fdsl_gen/databases/contours/render_ref.py bit for bit.
+//
+// One block per image. The orbits run in order; inside an orbit the threads share the vertices: each
+// draws its vertices' noise (Philox words, the float32 noise of noise.py with __f*_rn intrinsics), moves
+// them (float64 with __d*_rn), and, after a barrier, draws their segments with plain byte stores of the
+// orbit's gray. Threads of one orbit only ever write the same gray, and a barrier separates orbits, so
+// the highest orbit wins every pixel without atomics. The per-vertex cos, sin and wave terms come from
+// the host (libm, as the reference), so that no GPU transcendental enters the geometry.
+#pragma once
+#include "philox.cuh"
+
+#define CONTOUR_VISUAL_ATOM 0
+#define CONTOUR_RCDB 1
+#define CONTOUR_MAX_VERTICES 4096
+#define CONTOUR_NOISE_SCALE 2.3283064365386962890625e-06  // 10000 / 2**32
+
+__device__ __forceinline__ float contour_pnoise1(float x, const float* gradient) {
+    const float fl = floorf(x);
+    const int i = ((int)fl) % 1024;
+    const int ii = (i + 1) % 1024;
+    const float t = __fsub_rn(x, fl);
+    const float fade = __fmul_rn(__fmul_rn(__fmul_rn(t, t), t),
+                                 __fadd_rn(__fmul_rn(t, __fsub_rn(__fmul_rn(t, 6.0f), 15.0f)), 10.0f));
+    const float a = __fmul_rn(gradient[i & 255], t);
+    const float b = __fmul_rn(gradient[ii & 255], __fsub_rn(t, 1.0f));
+    return __fmul_rn(__fadd_rn(a, __fmul_rn(fade, __fsub_rn(b, a))), 0.4f);
+}
+
+__device__ __forceinline__ unsigned int contour_word(unsigned int seed, unsigned int stream, unsigned int cat,
+                                                     unsigned int inst, long long word) {
+    const Philox4 w = philox_step(seed, stream, cat, inst, (unsigned long long)(word >> 2));
+    return w.w[word & 3];
+}
+
+// render_ref.line_pixels, clipped per pixel; a segment whose bounding box misses the canvas is skipped.
+__device__ void contour_segment(unsigned char* img, int S, long long x0, long long y0, long long x1, long long y1,
+                                unsigned char gray) {
+    if ((x0 > x1 ? x0 : x1) < 0 || (x0 < x1 ? x0 : x1) >= S || (y0 > y1 ? y0 : y1) < 0 || (y0 < y1 ? y0 : y1) >= S)
+        return;
+    long long dx = x1 - x0, dy = y1 - y0, xs = 1, ys = 1;
+    if (dx < 0) { dx = -dx; xs = -1; }
+    if (dy < 0) { dy = -dy; ys = -1; }
+    long long x = x0, y = y0;
+    if (dx == 0 || dy == 0) {
+        const long long sx = dx ? xs : 0, sy = dy ? ys : 0, n = dx > dy ? dx : dy;
+        for (long long k = 0; k < n; ++k) {
+            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+            x += sx;
+            y += sy;
+        }
+    } else if (dx > dy) {
+        long long e = 2 * dy - dx;
+        for (long long k = 0; k < dx; ++k) {
+            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+            if (e >= 0) { y += ys; e -= 2 * dx; }
+            e += 2 * dy;
+            x += xs;
+        }
+    } else {
+        long long e = 2 * dx - dy;
+        for (long long k = 0; k < dy; ++k) {
+            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+            if (e >= 0) { x += xs; e -= 2 * dy; }
+            e += 2 * dx;
+            y += ys;
+        }
+    }
+    if (x1 >= 0 && x1 < S && y1 >= 0 && y1 < S) img[y1 * S + x1] = gray;
+}
+
+struct ContourArgs {
+    const long long* vertices; const long long* orbits; const double* eta; const double* c; const double* r0;
+    const double* sx; const double* sy; const double* xc; const double* yc; const long long* table_offset;
+    const double* tables;  // per image at table_offset[b]: cos [q], sin [q], wave1 [q], wave2 [q]
+    const unsigned int* key; const float* gradient; unsigned char* out;
+    int size, kind, background, gray_levels;
+    unsigned int seed, stream;
+};
+
+// Shared scratch: px, py [q] float64, then ix, iy [q] int64.
+__device__ void contour_init(const ContourArgs& a, int b, int t, int nt, double* px, double* py) {
+    const int S = a.size, q = (int)a.vertices[b];
+    unsigned char* img = a.out + (long long)b * S * S;
+    for (int k = t; k < S * S; k += nt) img[k] = (unsigned char)a.background;
+    const double* cs = a.tables + a.table_offset[b];
+    for (int v = t; v < q; v += nt) {
+        const double x = __dmul_rn(__dmul_rn(cs[v], a.r0[b]), a.sx[b]);
+        const double y = __dmul_rn(__dmul_rn(cs[q + v], a.r0[b]), a.sy[b]);
+        px[v] = a.kind == CONTOUR_RCDB ? x : __dadd_rn(x, a.xc[b]);
+        py[v] = a.kind == CONTOUR_RCDB ? y : __dadd_rn(y, a.yc[b]);
+    }
+}
+
+__device__ __forceinline__ double contour_offset(const ContourArgs& a, int b, double p, double w1, double w2) {
+    if (a.kind == CONTOUR_RCDB) return __dsub_rn(__dmul_rn(__dmul_rn(p, a.eta[b]), 2.0), a.eta[b]);
+    return __dsub_rn(__dsub_rn(__dsub_rn(__dmul_rn(p, a.eta[b]), a.eta[b]), w1), w2);
+}
+
+__device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, double* px, double* py,
+                             long long* ix, long long* iy) {
+    const int q = (int)a.vertices[b];
+    const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;  // orbit k's first word
+    const unsigned int cat = a.key[2 * b], inst = a.key[2 * b + 1];
+    const double* cs = a.tables + a.table_offset[b];
+    for (int v = t; v < q; v += nt) {
+        const unsigned int wx = contour_word(a.seed, a.stream, cat, inst, base + 1 + v);
+        const unsigned int wy = contour_word(a.seed, a.stream, cat, inst, base + 1 + q + v);
+        const double nx = (double)contour_pnoise1((float)((double)wx * CONTOUR_NOISE_SCALE), a.gradient);
+        const double ny = (double)contour_pnoise1((float)((double)wy * CONTOUR_NOISE_SCALE), a.gradient);
+        const double ox = contour_offset(a, b, nx, cs[2 * q + v], cs[3 * q + v]);
+        const double oy = contour_offset(a, b, ny, cs[2 * q + v], cs[3 * q + v]);
+        px[v] = __dsub_rn(px[v], __dmul_rn(cs[v], __dsub_rn(ox, a.c[b])));
+        py[v] = __dsub_rn(py[v], __dmul_rn(cs[q + v], __dsub_rn(oy, a.c[b])));
+        ix[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(px[v], a.xc[b]) : px[v]);
+        iy[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(py[v], a.yc[b]) : py[v]);
+    }
+}
+
+__device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, const long long* ix,
+                             const long long* iy) {
+    const int S = a.size, q = (int)a.vertices[b];
+    const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;
+    unsigned int gray = bounded(contour_word(a.seed, a.stream, a.key[2 * b], a.key[2 * b + 1], base),
+                                (unsigned int)a.gray_levels);
+    gray = gray > 255u ? 255u : gray;
+    unsigned char* img = a.out + (long long)b * S * S;
+    for (int v = t; v < q; v += nt) {
+        const int w = v + 1 < q ? v + 1 : 0;
+        contour_segment(img, S, ix[v], iy[v], ix[w], iy[w], (unsigned char)gray);
+    }
+}
+
+#define CONTOUR_PARAMS                                                                                      \
+    const long long *vertices, const long long *orbits, const double *eta, const double *c, const double *r0, \
+        const double *sx, const double *sy, const double *xc, const double *yc, const long long *table_offset, \
+        const double *tables, const unsigned int *key, const float *gradient, unsigned char *out, int size,  \
+        int kind, int background, int gray_levels, unsigned int seed, unsigned int stream
+#define CONTOUR_ARGS                                                                                        \
+    {vertices, orbits, eta, c, r0, sx, sy, xc, yc, table_offset, tables, key, gradient, out, size, kind,    \
+     background, gray_levels, seed, stream}
+
+// shared memory: 2 q float64 + 2 q int64 = 32 q bytes (q <= CONTOUR_MAX_VERTICES)
+#ifndef __CUDACC__
+#include <vector>
+#define CONTOUR_KERNELS(prefix)                                                                             \
+    extern "C" void prefix##_render_host(int gx, int gy, int threads, int max_q, CONTOUR_PARAMS) {          \
+        const ContourArgs a = CONTOUR_ARGS;                                                                 \
+        std::vector<double> fx(max_q), fy(max_q);                                                           \
+        std::vector<long long> ix(max_q), iy(max_q);                                                        \
+        for (int b = 0; b < gx; ++b) {                                                                      \
+            for (int t = 0; t < threads; ++t) contour_init(a, b, t, threads, fx.data(), fy.data());         \
+            for (int k = 0; k < (int)orbits[b]; ++k) {                                                      \
+                for (int t = 0; t < threads; ++t)                                                           \
+                    contour_move(a, b, k, t, threads, fx.data(), fy.data(), ix.data(), iy.data());          \
+                for (int t = 0; t < threads; ++t) contour_draw(a, b, k, t, threads, ix.data(), iy.data());  \
+            }                                                                                               \
+        }                                                                                                   \
+    }
+#else
+#define CONTOUR_KERNELS(prefix)                                                                             \
+    extern "C" __global__ void prefix##_render(int max_q, CONTOUR_PARAMS) {                                 \
+        extern __shared__ double scratch[];                                                                 \
+        const ContourArgs a = CONTOUR_ARGS;                                                                 \
+        double* fx = scratch;                                                                               \
+        double* fy = scratch + max_q;                                                                       \
+        long long* ix = (long long*)(scratch + 2 * max_q);                                                  \
+        long long* iy = ix + max_q;                                                                         \
+        const int b = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                         \
+        contour_init(a, b, t, nt, fx, fy);                                                                  \
+        __syncthreads();                                                                                    \
+        for (int k = 0; k < (int)orbits[b]; ++k) {                                                          \
+            contour_move(a, b, k, t, nt, fx, fy, ix, iy);                                                   \
+            __syncthreads();                                                                                \
+            contour_draw(a, b, k, t, nt, ix, iy);                                                           \
+            __syncthreads();                                                                                \
+        }                                                                                                   \
+    }
+#endif

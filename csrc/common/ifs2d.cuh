@@ -1,0 +1,304 @@
+// ifs2d.cuh: the 2D IFS kernels shared by fractaldb, ofdb and onepfrac (each .cu instantiates them with its
+// prefix). Must equal fdsl_gen/databases/ifs2d/render_ref.py bit for bit.
+//
+// trace  (one thread per system): the chaos game in float64 (__dmul_rn/__dadd_rn: never fused), keeping
+//        a checkpoint every `chunk` points, the bounds and whether every value is finite.
+// raster (one block per image and band of rows): every thread re-runs whole chunks from their
+//        checkpoints (the same operations, so the same points), rescales, draws its 9-bit patch
+//        patterns, and keeps per pixel the largest key (point index + 1) << 1 | cell bit with atomicMax
+//        in shared memory: the last point wins, whatever the thread order. Then the keys become grays or
+//        colour-table entries. Systems that are not finite are drawn by the CPU backend instead.
+// fill   (one block per search candidate): the same points into a shared bitmap, then a popcount.
+#pragma once
+#include "philox.cuh"
+
+#define IFS2D_MAX_MAPS 7
+#define IFS2D_ROW 7  // a, b, c, d, e, f, p
+
+struct Ifs2dState { double x, y; };
+
+// One chaos-game step: map j is the first whose running sum of p reaches u; none repeats the point.
+__device__ __forceinline__ Ifs2dState ifs2d_step(const double* __restrict__ sys, const double* cum, int n_maps,
+                                                 double u, Ifs2dState s) {
+    int j = 0;
+    for (int k = 0; k < n_maps; ++k) j += u > cum[k];
+    if (j < n_maps) {
+        const double* m = sys + j * IFS2D_ROW;
+        const double nx = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[0]), __dmul_rn(s.y, m[1])), m[4]);
+        const double ny = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[2]), __dmul_rn(s.y, m[3])), m[5]);
+        s.x = nx;
+        s.y = ny;
+    }
+    return s;
+}
+
+__device__ __forceinline__ void ifs2d_running_sums(const double* __restrict__ sys, int n_maps, double* cum) {
+    double total = 0.0;
+    for (int k = 0; k < n_maps; ++k) {
+        total = __dadd_rn(total, sys[k * IFS2D_ROW + 6]);
+        cum[k] = total;
+    }
+}
+
+__device__ __forceinline__ bool is_finite(double v) { return __dsub_rn(v, v) == 0.0; }
+
+// NumPy's float64 -> uint16 cast on x86-64 (render_ref.c_cast_uint16).
+__device__ __forceinline__ unsigned int c_cast_uint16(double v) {
+    if (!(v > -2147483649.0 && v < 2147483648.0)) return 0u;
+    return (unsigned int)((long long)v & 0xFFFF);
+}
+
+// render_numba._rescale_finite: shift by lo < 0 (new minimum 0, new maximum hi - lo), then to [pad, extent - pad].
+__device__ __forceinline__ unsigned int ifs2d_rescale(double v, double lo, double hi, int extent, int pad) {
+    const double scale = (double)(extent - 2 * pad), off = (double)pad;
+    if (lo < 0.0) {
+        const double span = __dsub_rn(__dsub_rn(hi, lo), 0.0);
+        return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(__dsub_rn(v, lo), span), scale), off));
+    }
+    return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(v, __dsub_rn(hi, lo)), scale), off));
+}
+
+// ---- trace ------------------------------------------------------------------------------------------
+
+// systems [U, 7, 7], n_maps [U], u [R, n] with u_row [U], checkpoints [U, n_chunks, 2], bounds [U, 4]
+// (min x, max x, min y, max y), finite [U].
+__device__ void ifs2d_trace_thread(int s, const double* __restrict__ systems, const long long* __restrict__ n_maps,
+                                   const double* __restrict__ u, const long long* __restrict__ u_row, int n,
+                                   int chunk, int n_chunks, double* checkpoints, double* bounds, int* finite) {
+    const double* sys = systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+    const int nm = (int)n_maps[s];
+    const double* us = u + u_row[s] * (long long)n;
+    double cum[IFS2D_MAX_MAPS];
+    ifs2d_running_sums(sys, nm, cum);
+    Ifs2dState p = {0.0, 0.0};
+    double* ck = checkpoints + (long long)s * n_chunks * 2;
+    ck[0] = 0.0;
+    ck[1] = 0.0;
+    double xlo = 0.0, xhi = 0.0, ylo = 0.0, yhi = 0.0;
+    bool ok = true;
+    for (int i = 0; i < n - 1; ++i) {
+        p = ifs2d_step(sys, cum, nm, us[i], p);
+        ok = ok && is_finite(p.x) && is_finite(p.y);
+        xlo = p.x < xlo ? p.x : xlo;
+        xhi = p.x > xhi ? p.x : xhi;
+        ylo = p.y < ylo ? p.y : ylo;
+        yhi = p.y > yhi ? p.y : yhi;
+        if ((i + 1) % chunk == 0) {
+            ck[2 * ((i + 1) / chunk)] = p.x;
+            ck[2 * ((i + 1) / chunk) + 1] = p.y;
+        }
+    }
+    double* b = bounds + 4 * (long long)s;
+    b[0] = xlo; b[1] = xhi; b[2] = ylo; b[3] = yhi;
+    finite[s] = ok ? 1 : 0;
+}
+
+// ---- raster -----------------------------------------------------------------------------------------
+
+struct Ifs2dRasterArgs {
+    const double* systems; const long long* n_maps; const double* u; const double* checkpoints;
+    const double* bounds; const long long* system_of; const long long* flip; const unsigned int* patch_key;
+    const unsigned char* color_table; unsigned char* out;
+    int n, chunk, n_chunks, size, pad, channels, patch, color, band_rows;
+    unsigned int seed, stream;
+};
+
+__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, unsigned int* keys) {
+    for (int k = t; k < a.band_rows * a.size; k += nt) keys[k] = 0u;
+}
+
+__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int b, int band, int t, int nt, unsigned int* keys) {
+    const int s = (int)a.system_of[b];
+    const double* sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+    const int nm = (int)a.n_maps[s];
+    double cum[IFS2D_MAX_MAPS];
+    ifs2d_running_sums(sys, nm, cum);
+    const double* bd = a.bounds + 4 * (long long)s;
+    const int S = a.size, r0 = band * a.band_rows, r1 = r0 + a.band_rows;
+    const bool vflip = a.flip[b] == 0 || a.flip[b] == 2, hflip = a.flip[b] >= 2;
+    const unsigned int cat = a.patch_key[2 * b], rid = a.patch_key[2 * b + 1];
+    for (int c = t; c < a.n_chunks; c += nt) {
+        const double* ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
+        Ifs2dState p = {ck[0], ck[1]};
+        const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
+        Philox4 words = {{0u, 0u, 0u, 0u}};
+        for (int i = first; i < last; ++i) {
+            if (i > first) p = ifs2d_step(sys, cum, nm, a.u[i - 1], p);
+            const int x = (int)ifs2d_rescale(p.x, bd[0], bd[1], S, a.pad);
+            const int y = (int)ifs2d_rescale(p.y, bd[2], bd[3], S, a.pad);
+            const unsigned int key = (unsigned int)(i + 1) << 1;
+            if (!a.patch) {
+                if (x < S && y < S) {
+                    const int row = vflip ? S - 1 - y : y, col = hflip ? S - 1 - x : x;
+                    if (row >= r0 && row < r1) atomicMax(&keys[(row - r0) * S + col], key | 1u);
+                }
+                continue;
+            }
+            if ((i & 3) == 0 || i == first) words = philox_step(a.seed, a.stream, cat, rid, (unsigned long long)(i >> 2));
+            const unsigned int pattern = 1u + bounded(words.w[i & 3], 511u);
+            const int ox = (x + 1) & 0xFFFF, oy = (y + 1) & 0xFFFF;
+            for (int r = 0; r < 3; ++r) {
+                if (oy + r >= S) break;
+                const int row = vflip ? S - 1 - (oy + r) : oy + r;
+                if (row < r0 || row >= r1) continue;
+                for (int q = 0; q < 3; ++q) {
+                    if (ox + q >= S) break;
+                    const int col = hflip ? S - 1 - (ox + q) : ox + q;
+                    const unsigned int bit = (pattern >> (8 - (3 * r + q))) & 1u;
+                    atomicMax(&keys[(row - r0) * S + col], key | bit);
+                }
+            }
+        }
+    }
+}
+
+__device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int b, int band, int t, int nt,
+                                     const unsigned int* keys) {
+    const int S = a.size, r0 = band * a.band_rows;
+    const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
+    unsigned char* img = a.out + (long long)b * a.channels * S * S;
+    for (int k = t; k < rows * S; k += nt) {
+        const unsigned int key = keys[k];
+        const int pixel = (r0 + k / S) * S + k % S;
+        const unsigned int bit = key & 1u;
+        if (a.color) {
+            const int idx = key ? (int)(((key >> 1) - 1) % 128) : 0;
+            for (int ch = 0; ch < 3; ++ch) img[ch * S * S + pixel] = (unsigned char)(a.color_table[3 * idx + ch] * bit);
+        } else {
+            img[pixel] = (unsigned char)(127u * bit);
+        }
+    }
+}
+
+// ---- fill (search) ----------------------------------------------------------------------------------
+
+struct Ifs2dFillArgs {
+    const double* systems; const long long* n_maps; const double* u; const long long* u_row;
+    const double* checkpoints; const double* bounds; long long* filled;
+    int n, chunk, n_chunks, size, pad;
+};
+
+__device__ void ifs2d_fill_clear(const Ifs2dFillArgs& a, int t, int nt, unsigned int* bits) {
+    for (int k = t; k < (a.size * a.size + 31) / 32; k += nt) bits[k] = 0u;
+}
+
+__device__ void ifs2d_fill_mark(const Ifs2dFillArgs& a, int s, int t, int nt, unsigned int* bits) {
+    const double* sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+    const int nm = (int)a.n_maps[s];
+    const double* us = a.u + a.u_row[s] * (long long)a.n;
+    double cum[IFS2D_MAX_MAPS];
+    ifs2d_running_sums(sys, nm, cum);
+    const double* bd = a.bounds + 4 * (long long)s;
+    for (int c = t; c < a.n_chunks; c += nt) {
+        const double* ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
+        Ifs2dState p = {ck[0], ck[1]};
+        const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
+        for (int i = first; i < last; ++i) {
+            if (i > first) p = ifs2d_step(sys, cum, nm, us[i - 1], p);
+            const int x = (int)ifs2d_rescale(p.x, bd[0], bd[1], a.size, a.pad);
+            const int y = (int)ifs2d_rescale(p.y, bd[2], bd[3], a.size, a.pad);
+            if (x < a.size && y < a.size) {
+                const int k = y * a.size + x;
+                atomicOr(&bits[k >> 5], 1u << (k & 31));
+            }
+        }
+    }
+}
+
+__device__ void ifs2d_fill_count(const Ifs2dFillArgs& a, int s, int t, int nt, unsigned int* bits) {
+    // every thread sums a share of the words into word slot t of a second array, then thread 0 adds them
+    const int words = (a.size * a.size + 31) / 32;
+    unsigned int* partial = bits + words;
+    unsigned int total = 0;
+    for (int k = t; k < words; k += nt) total += (unsigned int)__popc(bits[k]);
+    partial[t] = total;
+}
+
+__device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, const unsigned int* bits) {
+    if (t != 0) return;
+    const int words = (a.size * a.size + 31) / 32;
+    long long total = 0;
+    for (int k = 0; k < nt; ++k) total += bits[words + k];
+    a.filled[s] = total;
+}
+
+// ---- kernels and their host drivers, under one prefix per database ----------------------------------
+// Kernels take plain arguments (no structs cross the launch), in the order of the Args structs. A host
+// build (no __CUDACC__) defines, under the same prefix, drivers `<prefix>_<kernel>_host(grid x, grid y,
+// threads per block, kernel arguments...)` that run each kernel's phases for every thread of every block.
+
+#define IFS2D_TRACE_PARAMS                                                                                  \
+    int n_sys, const double *systems, const long long *n_maps, const double *u, const long long *u_row, int n, \
+        int chunk, int n_chunks, double *checkpoints, double *bounds, int *finite
+#define IFS2D_RASTER_PARAMS                                                                                 \
+    const double *systems, const long long *n_maps, const double *u, const double *checkpoints,             \
+        const double *bounds, const long long *system_of, const long long *flip,                            \
+        const unsigned int *patch_key, const unsigned char *color_table, unsigned char *out, int n, int chunk, \
+        int n_chunks, int size, int pad, int channels, int patch, int color, int band_rows, unsigned int seed, \
+        unsigned int stream
+#define IFS2D_RASTER_ARGS                                                                                   \
+    {systems, n_maps, u, checkpoints, bounds, system_of, flip, patch_key, color_table, out, n, chunk,       \
+     n_chunks, size, pad, channels, patch, color, band_rows, seed, stream}
+#define IFS2D_FILL_PARAMS                                                                                   \
+    const double *systems, const long long *n_maps, const double *u, const long long *u_row,                \
+        const double *checkpoints, const double *bounds, long long *filled, int n, int chunk, int n_chunks,  \
+        int size, int pad
+#define IFS2D_FILL_ARGS {systems, n_maps, u, u_row, checkpoints, bounds, filled, n, chunk, n_chunks, size, pad}
+
+#ifndef __CUDACC__
+#include <vector>
+#define IFS2D_KERNELS(prefix)                                                                          \
+    extern "C" void prefix##_trace_host(int gx, int gy, int threads, IFS2D_TRACE_PARAMS) {                  \
+        for (int s = 0; s < gx * threads && s < n_sys; ++s)                                                \
+            ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
+    }                                                                                                       \
+    extern "C" void prefix##_raster_host(int gx, int gy, int threads, IFS2D_RASTER_PARAMS) {                \
+        const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
+        std::vector<unsigned int> keys((size_t)band_rows * size);                                           \
+        for (int b = 0; b < gy; ++b)                                                                        \
+            for (int band = 0; band < gx; ++band) {                                                         \
+                for (int t = 0; t < threads; ++t) ifs2d_raster_clear(a, t, threads, keys.data());           \
+                for (int t = 0; t < threads; ++t) ifs2d_raster_stamp(a, b, band, t, threads, keys.data());  \
+                for (int t = 0; t < threads; ++t) ifs2d_raster_resolve(a, b, band, t, threads, keys.data());\
+            }                                                                                               \
+    }                                                                                                       \
+    extern "C" void prefix##_fill_host(int gx, int gy, int threads, IFS2D_FILL_PARAMS) {                    \
+        const Ifs2dFillArgs a = IFS2D_FILL_ARGS;                                                            \
+        std::vector<unsigned int> bits((size_t)(size * size + 31) / 32 + threads);                          \
+        for (int s = 0; s < gx; ++s) {                                                                      \
+            for (int t = 0; t < threads; ++t) ifs2d_fill_clear(a, t, threads, bits.data());                 \
+            for (int t = 0; t < threads; ++t) ifs2d_fill_mark(a, s, t, threads, bits.data());               \
+            for (int t = 0; t < threads; ++t) ifs2d_fill_count(a, s, t, threads, bits.data());              \
+            for (int t = 0; t < threads; ++t) ifs2d_fill_sum(a, s, t, threads, bits.data());                \
+        }                                                                                                   \
+    }
+#else
+#define IFS2D_KERNELS(prefix)                                                                               \
+    extern "C" __global__ void prefix##_trace(IFS2D_TRACE_PARAMS) {                                         \
+        const int s = blockIdx.x * blockDim.x + threadIdx.x;                                                \
+        if (s < n_sys)                                                                                      \
+            ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
+    }                                                                                                       \
+    extern "C" __global__ void prefix##_raster(IFS2D_RASTER_PARAMS) {                                       \
+        extern __shared__ unsigned int keys[];                                                              \
+        const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
+        const int band = blockIdx.x, b = blockIdx.y, t = threadIdx.x, nt = blockDim.x;                      \
+        ifs2d_raster_clear(a, t, nt, keys);                                                                 \
+        __syncthreads();                                                                                    \
+        ifs2d_raster_stamp(a, b, band, t, nt, keys);                                                        \
+        __syncthreads();                                                                                    \
+        ifs2d_raster_resolve(a, b, band, t, nt, keys);                                                      \
+    }                                                                                                       \
+    extern "C" __global__ void prefix##_fill(IFS2D_FILL_PARAMS) {                                           \
+        extern __shared__ unsigned int bits[];                                                              \
+        const Ifs2dFillArgs a = IFS2D_FILL_ARGS;                                                            \
+        const int s = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                         \
+        ifs2d_fill_clear(a, t, nt, bits);                                                                   \
+        __syncthreads();                                                                                    \
+        ifs2d_fill_mark(a, s, t, nt, bits);                                                                 \
+        __syncthreads();                                                                                    \
+        ifs2d_fill_count(a, s, t, nt, bits);                                                                \
+        __syncthreads();                                                                                    \
+        ifs2d_fill_sum(a, s, t, nt, bits);                                                                  \
+    }
+#endif

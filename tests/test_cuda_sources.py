@@ -1,0 +1,63 @@
+"""The CUDA sources: one .cu per database, each compiling with nvcc for the H100 without local-memory spills.
+
+The kernels' logic is tested on the CPU through the host shim (test_parity.py); on a GPU the `gpu` tests
+run them for real (test_gpu.py).
+"""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import fdsl_gen
+from fdsl_gen.backends import cuda
+
+NVCC = shutil.which("nvcc")
+
+
+def test_every_database_has_its_cu_file():
+    root = cuda.csrc_dir()
+    keys = fdsl_gen.list_databases()
+    assert sorted(p.stem for p in root.glob("*.cu")) == sorted(keys)
+    for key in keys:
+        assert "cuda" in fdsl_gen.database_class(key).implemented_backends
+        assert re.search(rf"KERNELS\({key}\)", (root / f"{key}.cu").read_text())
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc is not installed here")
+@pytest.mark.parametrize("key", fdsl_gen.list_databases())
+def test_compiles_for_hopper_without_spills(key, tmp_path):
+    root = cuda.csrc_dir()
+    r = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "--std=c++17", f"-I{root}", *cuda.NVRTC_OPTIONS[1:],
+                        "-Xptxas", "-v", "-o", str(tmp_path / f"{key}.cubin"), str(root / f"{key}.cu")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    entries = re.findall(r"Compiling entry function '(\w+)'", r.stderr)
+    spills = re.findall(r"(\d+) bytes spill stores, (\d+) bytes spill loads", r.stderr)
+    assert entries and all(e.startswith(f"{key}_") for e in entries)
+    assert len(spills) == len(entries) and all(s == ("0", "0") for s in spills), r.stderr
+
+
+def test_sources_digest_changes_with_a_header(tmp_path, monkeypatch):
+    copy = tmp_path / "csrc"
+    shutil.copytree(cuda.csrc_dir(), copy)
+    monkeypatch.setattr(cuda, "csrc_dir", lambda: copy)
+    before = cuda.sources_digest()
+    (copy / "common" / "philox.cuh").write_text((copy / "common" / "philox.cuh").read_text() + "\n// edited\n")
+    assert cuda.sources_digest() != before
+
+
+def test_importing_compiles_nothing_and_failures_are_remembered(monkeypatch):
+    calls = []
+
+    def broken(key):
+        calls.append(key)
+        raise RuntimeError("nvrtc: error")
+
+    monkeypatch.setattr(cuda, "_compile", broken)
+    monkeypatch.setattr(cuda, "_failures", {})
+    for _ in range(2):
+        with pytest.raises(fdsl_gen.UsageError, match="failed to build"):
+            cuda.module("fractaldb")
+    assert calls == ["fractaldb"]
