@@ -138,3 +138,16 @@ def test_3d_table_round_trip(tmp_path):
     assert again.table().digest() == db.table().digest()
     with pytest.raises(UsageError, match="13"):
         fdsl_gen.get_database("ofdb", categories=4, table=str(tmp_path / "table.safetensors")).table()
+
+
+def test_cuda_search_kernel_on_the_host_equals_numba():
+    from fdsl_gen.backends.kernels import HostRunner
+    from fdsl_gen.databases.ifs3d import render_cuda
+
+    settings = Settings3D(size=1, n_points=3000, seed=2, stream=fdsl_gen.rng.stream_id("ifs3d/search-points"))
+    packed, n_maps = pack_systems(candidates(2, 0, 300))
+    keys = np.stack([np.arange(300), np.zeros(300, np.int64)], axis=1)
+    got = render_cuda.evaluate(packed, n_maps, keys, settings, 0.05, runner=HostRunner())
+    expected = render_numba.evaluate(packed, n_maps, keys, settings, 0.05)
+    assert expected.sum() >= 2
+    np.testing.assert_array_equal(got, expected)

@@ -101,3 +101,10 @@ def test_native_candidate_law():
     params = np.concatenate([c[:, :6] for c in cands]).ravel()
     assert params.min() >= -1 and params.max() < 1
     assert abs(params.mean()) < 0.01 and abs(params.var() - 1 / 3) < 0.01
+
+
+def test_cuda_fill_kernel_on_the_host_replays_the_published_search(cuda_on_host):
+    from fdsl_gen.databases.ifs2d import render_cuda
+
+    table = run_search(SearchConfig(), 5, render_cuda.point_fill_counts, batch=32)
+    assert table.digest() == IFSTable.load(PUBLISHED_TABLE_PATH).head(5).digest()
