@@ -71,6 +71,11 @@ def list_cmd():
         typer.echo(f"{key}  (also: {', '.join(cls.aliases)})\n  {cls.summary}")
         typer.echo("  options: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in cls.defaults().items()))
         for b in BACKENDS:
+            if b == "triton":  # Triton does the per-pixel stages, not the rendering
+                why = unavailable_reason(b)
+                typer.echo(f"  triton   per-pixel stages (--resize, augmentation): "
+                           f"{'on the GPU' if why is None else 'NumPy reference instead: ' + why}")
+                continue
             why = "not implemented yet" if b not in cls.implemented_backends else unavailable_reason(b)
             typer.echo(f"  backend {b:7s} {'available' if why is None else 'unavailable: ' + why}")
 
@@ -106,6 +111,8 @@ def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
            batch: Annotated[int, typer.Option("--batch", help="images per backend call")] = 64,
            shard_size: Annotated[int, typer.Option("--shard-size", help="webdataset samples per shard")] = 1000,
            force: Annotated[bool, typer.Option("--force", help="write even if the disk looks too small")] = False,
+           resize: Annotated[Optional[int], typer.Option("--resize", help="resample every image to this side")] = None,
+           resize_mode: Annotated[str, typer.Option("--resize-mode", help="bicubic | bilinear")] = "bicubic",
            quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False):
     """Write the dataset to disk in the original layout (or webdataset shards); resumes after a kill."""
     from .export.writer import ExportOptions, export
@@ -113,7 +120,8 @@ def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
     database = _database(db, ctx.args, categories=categories, instances=instances, size=size, seed=seed,
                          search=search, draw_type=draw_type, points=points, table=table)
     opts = ExportOptions(out=out, format=format, backend=backend, batch=batch, png_compress=png_compress,
-                         channels=channels, shard_size=shard_size, force=force,
+                         channels=channels, shard_size=shard_size, force=force, resize=resize,
+                         resize_mode=resize_mode,
                          **({"workers": workers} if workers is not None else {}))
     result = export(database, opts, progress=not quiet, log=typer.echo)
     rate = result["images"] / result["seconds"] if result["seconds"] > 0 else 0.0

@@ -15,6 +15,11 @@ def pytest_configure(config):
         import tempfile
 
         os.environ["FDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="fdsl-test-cache-")
+    # Without a GPU, Triton kernels run in Triton's interpreter (it must be chosen before triton is imported).
+    import torch
+
+    if not torch.cuda.is_available():
+        os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 def backend_params(implemented):

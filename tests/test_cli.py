@@ -23,7 +23,7 @@ def invoke(*args):
 def test_list_names_databases_and_backends():
     r = invoke("list")
     assert r.exit_code == 0
-    for text in ("fractaldb", "ofdb", "onepfrac", "1p-frac", "backend numba  ", "backend cuda"):
+    for text in ("fractaldb", "ofdb", "onepfrac", "1p-frac", "backend numba  ", "backend cuda", "triton   per-pixel"):
         assert text in r.output
 
 
@@ -156,3 +156,15 @@ def test_3d_databases_through_the_cli(tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "b.json").read_text())
     assert doc["search_rows"][0]["categories"] == 2 and doc["search_rows"][0]["candidates"] >= 2
+
+
+def test_render_with_resize(tmp_path):
+    r = invoke("render", "--db", "ofdb", "--categories", 2, "--resize", 40, "--resize-mode", "bilinear",
+               "--out", tmp_path / "rz", "--quiet")
+    assert r.exit_code == 0, r.output
+    img = Image.open(tmp_path / "rz/00001/00001_00_count_0_flip0.png")
+    assert img.size == (40, 40)
+    ident = json.loads((tmp_path / "rz/manifest.json").read_text())["identity"]
+    assert ident["resize"] == 40 and ident["resize_mode"] == "bilinear"
+    r = invoke("render", "--db", "ofdb", "--categories", 2, "--resize", 3, "--out", tmp_path / "bad")
+    assert r.exit_code == 2 and "resize must be" in r.output

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _env
+from ..augment.resample import MODES, full_boxes, resample
 from ..errors import UsageError
 from . import manifest
 from .atomic import atomic_write_bytes, remove_stale_temporaries
@@ -42,6 +43,8 @@ class ExportOptions:
     channels: int = 3  # 3: gray repeated, as the originals save; 1: single-channel PNG
     shard_size: int = 1000  # webdataset: samples per shard
     force: bool = False  # write even if the estimated size exceeds the free space
+    resize: int | None = None  # resample every image to resize x resize after rendering (SPEC §9.2)
+    resize_mode: str = "bicubic"  # bicubic | bilinear (Pillow's antialiased filters)
 
     def __post_init__(self):
         object.__setattr__(self, "out", Path(self.out))
@@ -58,6 +61,10 @@ class ExportOptions:
         for name in ("workers", "batch", "shard_size"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
+        if self.resize is not None and not 8 <= self.resize <= 4096:
+            raise UsageError(f"resize must be between 8 and 4096 pixels, got {self.resize}")
+        if self.resize_mode not in MODES:
+            raise UsageError(f"resize mode must be one of {', '.join(MODES)}, got {self.resize_mode!r}")
 
 
 @dataclass
@@ -140,6 +147,8 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     with tqdm(total=db.n_categories, desc="category table", unit="cat", disable=not progress, leave=False) as bar:
         db.table(progress=bar.update)
     fmt = {"format": opts.format, "channels": opts.channels, "png_compress": opts.png_compress}
+    if opts.resize is not None:
+        fmt.update(resize=opts.resize, resize_mode=opts.resize_mode)
     if opts.format == "webdataset":
         fmt["shard_size"] = opts.shard_size
     ident = manifest.identity(db, db.table_digest(), fmt)
@@ -151,7 +160,7 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     log(f"{n_todo} images to write to {out}")
 
     encode = lambda img: encode_png(img, opts.channels, opts.png_compress)  # noqa: E731
-    render = lambda chunk: db.render_array([c for c, _ in chunk], [i for _, i in chunk], backend)  # noqa: E731
+    render = lambda chunk: _render_chunk(db, chunk, backend, opts)  # noqa: E731
     batches = _batches(units, opts.batch)
     start = time.perf_counter()
     with ThreadPoolExecutor(opts.workers) as pool:
@@ -173,6 +182,19 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     seconds = time.perf_counter() - start
     _mark_done(out, ident, rank, world)
     return {"images": n_todo, "seconds": seconds, "backend": backend, "rank": rank, "world": world}
+
+
+def _render_chunk(db, chunk: list[tuple[int, int]], backend: str, opts: ExportOptions) -> np.ndarray:
+    """uint8 [B, C, H, W] on the host: rendered, then resampled on the rendering device if asked."""
+    cats, insts = [c for c, _ in chunk], [i for _, i in chunk]
+    if opts.resize is None:
+        return db.render_array(cats, insts, backend)
+    images = db.render(cats, insts, backend)
+    source = images if images.is_cuda else images.numpy()
+    b, _, h, w = images.shape
+    out = resample(source, full_boxes(b, h, w), np.zeros((b, 2), dtype=bool), (opts.resize, opts.resize),
+                   opts.resize_mode, out_dtype=np.uint8)
+    return out if isinstance(out, np.ndarray) else out.cpu().numpy()
 
 
 def _batches(units: list[Unit], size: int):

@@ -1,0 +1,118 @@
+"""GPU throughput of the cuda backend and the Triton resampler, for a machine with a CUDA GPU.
+
+    python benchmarks/bench_gpu.py [--out FILE] [--repeats 5]
+
+Rows (median of repeats after a warm-up, CUDA events, images left on the device):
+  * every database at its native settings, batch 1024 and 4096, each image a different category;
+  * the SPEC §7 configurations: IFS 224², 100k points, point_gray (target >= 2M img/s); 2D-OFDB/FractalDB
+    native 362², 200k points, patches (>= 250k img/s); VisualAtom's worst case, the named configuration of
+    SPEC §9.2: q = 1000, K = 200, eta = 4, c = 0.1, r0 = 60, sx = sy = 2, centre (256, 256) (>= 260k img/s);
+  * Triton crop + resample 362² -> 224² bicubic, normalised, float16 RGB channels-last, per-image boxes.
+Each row carries its ratio to the target. Exits with a message when no GPU is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import fdsl_gen
+from fdsl_gen.bench import machine
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def cuda_time(fn, repeats: int) -> list[float]:
+    import torch
+
+    fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1000.0)
+    return times
+
+
+def row(name: str, images: int, times: list[float], target: float | None = None, **extra) -> dict:
+    rates = [images / t for t in times]
+    med = statistics.median(rates)
+    out = {"name": name, "images": images, "median_img_s": med, "min_img_s": min(rates), "max_img_s": max(rates),
+           "target_img_s": target, "ratio_to_target": med / target if target else None, **extra}
+    print(f"{name:48s} {med:12.0f} img/s (min {min(rates):.0f}, max {max(rates):.0f})"
+          + (f"  {med / target:.2f}x target" if target else ""), flush=True)
+    return out
+
+
+def visual_atom_worst_case(batch: int):
+    """SPEC §9.2's named configuration: the same extreme parameters for every image, other draws per image."""
+    from fdsl_gen.databases.contours.batch import ContourBatch
+
+    full = lambda v, dtype=np.float64: np.full(batch, v, dtype=dtype)  # noqa: E731
+    return ContourBatch(vertices=full(1000, np.int64), orbits=full(200, np.int64), eta=full(4.0), c=full(0.1),
+                        r0=full(60.0), sx=full(2.0), sy=full(2.0), xc=full(256.0), yc=full(256.0),
+                        n1=full(7, np.int64), n2=full(13, np.int64),
+                        key=np.stack([np.arange(batch), np.zeros(batch, np.int64)], 1).astype(np.uint32))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    import torch
+
+    if not torch.cuda.is_available():
+        sys.exit("no CUDA GPU is visible: nothing to measure")
+    rows = []
+    for key in fdsl_gen.list_databases():
+        db = fdsl_gen.get_database(key, categories=4096)
+        db.table()
+        for batch in (1024, 4096):
+            cats, insts = np.arange(batch), np.zeros(batch, np.int64)
+            rows.append(row(f"{key} native, batch {batch}", batch,
+                            cuda_time(lambda: db.render(cats, insts, "cuda"), args.repeats), database=key))
+    ifs = fdsl_gen.get_database("fractaldb", categories=4096, size=224, points=100_000, draw_type="point_gray")
+    cats = np.arange(4096)
+    rows.append(row("IFS 224², 100k points, point_gray, batch 4096", 4096,
+                    cuda_time(lambda: ifs.render(cats, 0, "cuda"), args.repeats), 2_000_000))
+    ofdb = fdsl_gen.get_database("ofdb", categories=4096)
+    rows.append(row("2D-OFDB native 362², 200k points, patches, batch 4096", 4096,
+                    cuda_time(lambda: ofdb.render(cats, 0, "cuda"), args.repeats), 250_000))
+    from fdsl_gen.databases.contours import render_cuda
+
+    va = fdsl_gen.get_database("visual_atom", categories=1)
+    worst = visual_atom_worst_case(2048)
+    rows.append(row("VisualAtom worst case (q 1000, K 200), batch 2048", 2048,
+                    cuda_time(lambda: render_cuda.render(worst, va.settings()), args.repeats), 260_000))
+    from fdsl_gen.augment.resample_triton import resample
+
+    src = ofdb.render(np.arange(1024), 0, "cuda")
+    rng = np.random.default_rng(0)
+    side = rng.integers(100, 363, 1024)
+    boxes = np.stack([rng.integers(0, 363 - side), rng.integers(0, 363 - side), side, side], 1)
+    flips = rng.integers(0, 2, (1024, 2)).astype(bool)
+    rows.append(row("Triton crop+resample 362²->224² bicubic fp16 RGB, batch 1024", 1024,
+                    cuda_time(lambda: resample(src, boxes, flips, (224, 224), "bicubic", 3, [0.5] * 3, [0.5] * 3,
+                                               torch.float16, True), args.repeats)))
+    doc = {"benchmark": "gpu", "machine": machine(), "device": torch.cuda.get_device_name(),
+           "versions": {"torch": torch.__version__, "cuda": torch.version.cuda}, "rows": rows}
+    out = args.out or RESULTS / f"{time.strftime('%Y-%m-%d')}-{platform.node() or 'host'}-gpu.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

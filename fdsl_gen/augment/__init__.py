@@ -1,0 +1,1 @@
+"""Per-image dense stages after rendering: crop, resample, flip, normalise, dtype, channels (GPU: Triton)."""
