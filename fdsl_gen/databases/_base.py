@@ -49,8 +49,8 @@ class Database(ABC):
     # -- what every database answers -------------------------------------------------------------
 
     @property
-    @abstractmethod
-    def n_categories(self) -> int: ...
+    def n_categories(self) -> int:
+        return self.config.categories
 
     @property
     @abstractmethod

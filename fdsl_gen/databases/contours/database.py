@@ -59,10 +59,6 @@ class ContourDatabase(Database):
     # -- shared ----------------------------------------------------------------------------------
 
     @property
-    def n_categories(self) -> int:
-        return self.config.categories
-
-    @property
     def n_instances(self) -> int:
         return self.config.instances
 

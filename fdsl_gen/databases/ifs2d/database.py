@@ -83,10 +83,6 @@ class IFS2DDatabase(Database):
         return [directory / "table.safetensors"]
 
     @property
-    def n_categories(self) -> int:
-        return self.config.categories
-
-    @property
     def image_shape(self) -> tuple[int, int, int]:
         return (3 if draw_type_parts(self.config.draw_type)[1] else 1, self.config.size, self.config.size)
 

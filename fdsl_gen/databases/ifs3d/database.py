@@ -48,10 +48,6 @@ class IFS3DDatabase(Database):
         """(models = weight rows [B], projection-view matrices [B, 4, 4]) of these instances."""
 
     @property
-    def n_categories(self) -> int:
-        return self.config.categories
-
-    @property
     def image_shape(self) -> tuple[int, int, int]:
         return (1, self.config.size, self.config.size)
 
