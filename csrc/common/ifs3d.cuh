@@ -85,16 +85,27 @@ __device__ Ifs3dCloud ifs3d_cloud(Ifs3dChain ch, int n_points) {
     return cl;
 }
 
+// The chain of system s, its uniforms keyed by keys[s] = (category, model).
+__device__ __forceinline__ Ifs3dChain ifs3d_chain(const double* systems, const long long* n_maps,
+                                                  const unsigned int* keys, int s, unsigned int seed,
+                                                  unsigned int stream) {
+    Ifs3dChain ch;
+    ch.sys = systems + (long long)s * IFS3D_MAX_MAPS * IFS3D_ROW;
+    ch.n_maps = (int)n_maps[s];
+    ch.seed = seed;
+    ch.stream = stream;
+    ch.cat = keys[2 * s];
+    ch.model = keys[2 * s + 1];
+    return ch;
+}
+
 struct Ifs3dModelArgs {
     const double* systems; const long long* n_maps; const unsigned int* keys; float* points; int* finite;
     int n_sys, n_points; unsigned int seed, stream;
 };
 
 __device__ void ifs3d_model_thread(const Ifs3dModelArgs& a, int s) {
-    Ifs3dChain ch;
-    ch.sys = a.systems + (long long)s * IFS3D_MAX_MAPS * IFS3D_ROW;
-    ch.n_maps = (int)a.n_maps[s];
-    ch.seed = a.seed; ch.stream = a.stream; ch.cat = a.keys[2 * s]; ch.model = a.keys[2 * s + 1];
+    Ifs3dChain ch = ifs3d_chain(a.systems, a.n_maps, a.keys, s, a.seed, a.stream);
     const Ifs3dCloud cl = ifs3d_cloud(ch, a.n_points);
     const int m = a.n_points - 1;
     float* out = a.points + (long long)s * 3 * m;
@@ -151,10 +162,7 @@ struct Ifs3dEvalArgs {
 };
 
 __device__ void ifs3d_eval_thread(const Ifs3dEvalArgs& a, int s) {
-    Ifs3dChain ch;
-    ch.sys = a.systems + (long long)s * IFS3D_MAX_MAPS * IFS3D_ROW;
-    ch.n_maps = (int)a.n_maps[s];
-    ch.seed = a.seed; ch.stream = a.stream; ch.cat = a.keys[2 * s]; ch.model = a.keys[2 * s + 1];
+    Ifs3dChain ch = ifs3d_chain(a.systems, a.n_maps, a.keys, s, a.seed, a.stream);
     const Ifs3dCloud cl = ifs3d_cloud(ch, a.n_points);
     const int m = a.n_points - 1;
     double sums[3] = {0.0, 0.0, 0.0};

@@ -104,6 +104,14 @@ def _variances_above(q, threshold):
     return True
 
 
+@_jit
+def _cloud(systems, n_maps, keys, s, seed, stream, u, q):
+    """System s's normalised, centred cloud into q [3, n - 1] (u [n] is scratch); True if it is finite."""
+    _uniforms(seed, stream, np.uint64(keys[s, 0]), np.uint64(keys[s, 1]), u)
+    _chaos(systems[s], n_maps[s], u, q)
+    return _normalise(q, u.shape[0])
+
+
 @_pjit
 def _models_kernel(systems, n_maps, keys, n_points, seed, stream, workers, points, finite):
     """Stage 1: float32 points [U, 3, n - 1] and finite [U] of every model."""
@@ -112,9 +120,7 @@ def _models_kernel(systems, n_maps, keys, n_points, seed, stream, workers, point
         u = np.empty(n_points)
         q = np.empty((3, n_points - 1))
         for s in range(w, n_sys, workers):
-            _uniforms(seed, stream, np.uint64(keys[s, 0]), np.uint64(keys[s, 1]), u)
-            _chaos(systems[s], n_maps[s], u, q)
-            finite[s] = _normalise(q, n_points)
+            finite[s] = _cloud(systems, n_maps, keys, s, seed, stream, u, q)
             for r in range(3):
                 for i in range(n_points - 1):
                     points[s, r, i] = np.float32(q[r, i])
@@ -157,9 +163,7 @@ def _evaluate_kernel(systems, n_maps, keys, n_points, seed, stream, threshold, w
         u = np.empty(n_points)
         q = np.empty((3, n_points - 1))
         for s in range(w, n_sys, workers):
-            _uniforms(seed, stream, np.uint64(keys[s, 0]), np.uint64(keys[s, 1]), u)
-            _chaos(systems[s], n_maps[s], u, q)
-            accepted[s] = _normalise(q, n_points) and _variances_above(q, threshold)
+            accepted[s] = _cloud(systems, n_maps, keys, s, seed, stream, u, q) and _variances_above(q, threshold)
 
 
 def _workers(n: int) -> int:
