@@ -75,8 +75,12 @@ class Database(ABC):
         """Write the category table (compact file, and the originals' CSVs if `csv`); returns the files."""
 
     @abstractmethod
+    def table(self, progress=None, backend: str = "auto"):
+        """The category table (anything with `digest()`, `save(path)` and `n_categories`)."""
+
     def table_digest(self) -> str:
         """SHA-256 identifying the category table."""
+        return self.table().digest()
 
     # -- shared behaviour ------------------------------------------------------------------------
 

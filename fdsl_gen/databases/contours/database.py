@@ -74,9 +74,6 @@ class ContourDatabase(Database):
                 progress(self.config.categories)
         return self._table
 
-    def table_digest(self) -> str:
-        return self.table().digest()
-
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

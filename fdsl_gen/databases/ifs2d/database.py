@@ -55,10 +55,6 @@ class IFS2DDatabase(Database):
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         """The [N, 7] system (a..f, p) that renders this category with this weight row."""
 
-    @abstractmethod
-    def table(self, progress=None, backend: str = "auto"):
-        """The category table: an object with `n_categories`, `system(k)`, `save(path)` and `digest()`."""
-
     @property
     def n_instances(self) -> int:
         return self.config.instances or 1
@@ -69,9 +65,6 @@ class IFS2DDatabase(Database):
         By default instance i is patch redraw i of weight row 0, unflipped (2D-OFDB, 1p-frac).
         """
         return 0, 0, instance
-
-    def table_digest(self) -> str:
-        return self.table().digest()
 
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)

@@ -79,6 +79,18 @@ def _accepts(filled: int, cfg: SearchConfig) -> bool:
     return filled / float(cfg.size * cfg.size) >= cfg.fill_rate
 
 
+def collect_accepted(systems: list, candidates: list, accepted, n: int, progress) -> int:
+    """Append accepted candidates in order until `systems` holds n; returns how many candidates were examined."""
+    for i, cand in enumerate(candidates):
+        if accepted[i]:
+            systems.append(cand)
+            if progress:
+                progress(1)
+            if len(systems) == n:
+                return i + 1
+    return len(candidates)
+
+
 def _published(cfg: SearchConfig, n: int, start: IFSTable | None, fill: FillFn, batch: int, progress) -> IFSTable:
     if start is not None and "mt_key" not in start.state:
         start = None  # a prefix of a published table cannot be continued: its stream state is gone
@@ -98,15 +110,9 @@ def _published(cfg: SearchConfig, n: int, start: IFSTable | None, fill: FillFn, 
             states.append(rs.get_state())
         packed, n_maps = pack_systems(cands)
         filled = fill(packed, n_maps, u, np.arange(batch), cfg.size, cfg.pad)
-        for i in range(batch):
-            examined += 1
-            if _accepts(int(filled[i]), cfg):
-                systems.append(cands[i])
-                state = states[i]
-                if progress:
-                    progress(1)
-                if len(systems) == n:
-                    break
+        taken = collect_accepted(systems, cands, [_accepts(int(f), cfg) for f in filled], n, progress)
+        examined += taken
+        state = states[taken - 1]  # the stream right after the last candidate examined
     key, pos = state[1], state[2]
     meta = {**cfg.meta(), "candidates": examined}
     return IFSTable.from_systems(systems, meta, {"mt_key": np.asarray(key, np.uint32), "mt_pos": np.array([pos])})
@@ -130,14 +136,7 @@ def _native(cfg: SearchConfig, n: int, start: IFSTable | None, fill: FillFn, bat
         cands = native_candidates(cfg.seed, examined, batch)
         packed, n_maps = pack_systems(cands)
         filled = fill(packed, n_maps, u, np.zeros(batch, np.int64), cfg.size, cfg.pad)
-        for i in range(batch):
-            examined += 1
-            if _accepts(int(filled[i]), cfg):
-                systems.append(cands[i])
-                if progress:
-                    progress(1)
-                if len(systems) == n:
-                    break
+        examined += collect_accepted(systems, cands, [_accepts(int(f), cfg) for f in filled], n, progress)
     return IFSTable.from_systems(systems, {**cfg.meta(), "candidates": examined})
 
 

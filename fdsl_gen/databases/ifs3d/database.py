@@ -78,9 +78,6 @@ class IFS3DDatabase(Database):
         table = run_search(self.search_config(), n, backend_module(self.resolve_backend(backend)).evaluate)
         return {"categories": n, "candidates": table.meta["candidates"]}
 
-    def table_digest(self) -> str:
-        return self.table().digest()
-
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)

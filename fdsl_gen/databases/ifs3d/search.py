@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ... import rng
+from ..ifs2d.search import collect_accepted
 from ..ifs_table import IFSTable
 from .batch import MAX_MAPS, Settings3D, pack_systems
 
@@ -68,12 +69,5 @@ def run_search(cfg: Search3DConfig, n: int, evaluate, start: IFSTable | None = N
         packed, n_maps = pack_systems(cands)
         keys = np.stack([np.arange(examined, examined + batch), np.zeros(batch, np.int64)], axis=1)
         accepted = evaluate(packed, n_maps, keys, settings, cfg.threshold)
-        for i in range(batch):
-            examined += 1
-            if accepted[i]:
-                systems.append(cands[i])
-                if progress:
-                    progress(1)
-                if len(systems) == n:
-                    break
+        examined += collect_accepted(systems, cands, accepted, n, progress)
     return IFSTable.from_systems(systems, {**cfg.meta(), "candidates": examined})
