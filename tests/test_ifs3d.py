@@ -113,9 +113,9 @@ def test_models_and_instances():
     np.testing.assert_array_equal(db.model_system(1, 0)[:, 0], db.table().system(1)[:, 0] * 0.4)
     ex = fdsl_gen.get_database("exfractaldb", categories=3)
     assert ex.n_instances == 1740 and ex.relative_path(1, 5 * 12 + 7) == "000001/000001_00005_007.png"
-    assert ex._instances(np.array([1]), np.array([5 * 12 + 7]))[0].tolist() == [5]
+    assert ex._instances(np.array([1]), np.array([5 * 12 + 7]), np.array([5 * 12 + 7]))[0].tolist() == [5]
     rnd = fdsl_gen.get_database("exfractaldb", categories=3, views="random")
-    models, mvps = rnd._instances(np.array([0, 0, 0]), np.array([0, 145, 146]))
+    models, mvps = rnd._instances(np.array([0, 0, 0]), np.array([0, 145, 146]), np.array([0, 145, 146]))
     assert rnd.n_instances == 1000 and models.tolist() == [0, 0, 1] and not np.array_equal(mvps[0], mvps[1])
     # 3D-OFDB's view k of a category is ExFractalDB's model 0 view k only in geometry, not in draws
     assert db.table().digest() == ex.table().digest()

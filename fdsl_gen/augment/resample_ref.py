@@ -28,7 +28,7 @@ def filter_weight(x, mode: str, compute=np.float64):
                     np.where(x < 2.0, (((x - 5.0) * x + 8.0) * x - 4.0) * a, 0.0))
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=32)  # whole-image resizes repeat; random crops do not
 def axis_weights(start: int, length: int, out_len: int, mode: str, source_len: int, compute=np.float64):
     """[out_len, source_len] (read-only, cached): row o holds the normalised weights of output o."""
     f = compute

@@ -63,8 +63,13 @@ class Database(ABC):
         """(C, H, W) of a rendered image."""
 
     @abstractmethod
-    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str):
-        """Render with a resolved backend: uint8 [B, C, H, W], a NumPy array (CPU) or a CUDA torch tensor."""
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None):
+        """Render with a resolved backend: uint8 [B, C, H, W], a NumPy array (CPU) or a CUDA torch tensor.
+
+        `variants` (uint32 [B] or None) replaces the instance id in the key of the render's own randomness
+        (patch patterns, orbit noise and grays, view jitter), so the stream can render a sample afresh;
+        None renders the instance as written to disk.
+        """
 
     @abstractmethod
     def relative_path(self, category: int, instance: int) -> str:
@@ -99,22 +104,33 @@ class Database(ABC):
             raise UsageError(f"instance ids must be in [0, {self.n_instances - 1}]")
         return cats, insts
 
-    def render_array(self, category_ids, instance_ids, backend: str = "auto") -> np.ndarray:
+    def check_variants(self, variants, n: int):
+        """None, or `variants` as uint32 [n]."""
+        if variants is None:
+            return None
+        variants = np.asarray(variants, dtype=np.uint32).reshape(-1)
+        if variants.shape[0] != n:
+            raise UsageError(f"one variant per image: got {variants.shape[0]} for {n} images")
+        return variants
+
+    def render_array(self, category_ids, instance_ids, backend: str = "auto", variants=None) -> np.ndarray:
         """Render images as a NumPy array.
 
         Args:
             category_ids: int or int array [B].
             instance_ids: int or int array [B] (broadcast with category_ids).
             backend: auto | ref | numba | ... (`fdsl-gen list` shows what runs here).
+            variants: uint32 [B] or None: a fresh draw of the render's randomness (see `_render`).
 
         Returns:
-            uint8 [B, C, H, W]; image b depends only on the config, category_ids[b] and instance_ids[b].
+            uint8 [B, C, H, W]; image b depends only on the config, category_ids[b], instance_ids[b]
+            (and variants[b]).
         """
         cats, insts = self.check_ids(category_ids, instance_ids)
-        out = self._render(cats, insts, self.resolve_backend(backend))
+        out = self._render(cats, insts, self.resolve_backend(backend), self.check_variants(variants, cats.shape[0]))
         return out if isinstance(out, np.ndarray) else out.cpu().numpy()
 
-    def render(self, category_ids, instance_ids, backend: str = "auto", device: str | None = None):
+    def render(self, category_ids, instance_ids, backend: str = "auto", device: str | None = None, variants=None):
         """As `render_array`, as a torch uint8 tensor [B, C, H, W].
 
         The tensor stays where the backend rendered it (CUDA for `cuda`, else the CPU) unless `device`
@@ -123,7 +139,7 @@ class Database(ABC):
         import torch
 
         cats, insts = self.check_ids(category_ids, instance_ids)
-        out = self._render(cats, insts, self.resolve_backend(backend))
+        out = self._render(cats, insts, self.resolve_backend(backend), self.check_variants(variants, cats.shape[0]))
         out = torch.from_numpy(out) if isinstance(out, np.ndarray) else out
         return out if device is None else out.to(device)
 

@@ -80,19 +80,20 @@ class ContourDatabase(Database):
         self.table().save(directory / "table.safetensors")
         return [directory / "table.safetensors"] + (self.write_params(directory) if csv else [])
 
-    def batch(self, category_ids: np.ndarray, instance_ids: np.ndarray) -> ContourBatch:
-        """The renderer's input for these images."""
+    def batch(self, category_ids: np.ndarray, instance_ids: np.ndarray, variants=None) -> ContourBatch:
+        """The renderer's input for these images (`variants` re-keys the orbit draws, see Database._render)."""
         t = self.table()
         inst = self.sample_instances(category_ids, instance_ids)
         cat = {name: t[name][category_ids] for name in ("vertices", "orbits", "eta", "c")}
         waves = {n: (t[n][category_ids] if n in t.columns else np.zeros(len(category_ids), np.int64))
                  for n in ("n1", "n2")}
         return ContourBatch(**cat, **{k: np.asarray(inst[k], dtype=np.float64) for k in INSTANCE_FIELDS}, **waves,
-                            key=np.stack([category_ids, instance_ids], axis=1).astype(np.uint32))
+                            key=np.stack([category_ids, instance_ids if variants is None else variants],
+                                             axis=1).astype(np.uint32))
 
-    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         module = importlib.import_module(f"{__package__}.render_{backend}")
-        return module.render(self.batch(category_ids, instance_ids), self.settings())
+        return module.render(self.batch(category_ids, instance_ids, variants), self.settings())
 
 
 def centres(seed: int, purpose: str, category_ids, instance_ids, first_word: int, n_words: int,

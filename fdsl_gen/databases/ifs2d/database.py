@@ -84,11 +84,13 @@ class IFS2DDatabase(Database):
                               seed=self.config.seed, patch_stream=rng.stream_id(f"{self.key}/patch"),
                               database=self.key)
 
-    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         index: dict[tuple[int, int], int] = {}
         systems, system_of, flips, keys = [], [], [], []
-        for c, i in zip(category_ids.tolist(), instance_ids.tolist()):
+        for b, (c, i) in enumerate(zip(category_ids.tolist(), instance_ids.tolist())):
             row, flip, render_id = self._instance_parts(i)
+            if variants is not None:
+                render_id = int(variants[b])
             if (c, row) not in index:
                 index[(c, row)] = len(systems)
                 systems.append(self._system(c, row))

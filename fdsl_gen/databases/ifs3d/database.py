@@ -44,8 +44,12 @@ class IFS3DDatabase(Database):
         self._table: IFSTable | None = None
 
     @abstractmethod
-    def _instances(self, category_ids: np.ndarray, instance_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(models = weight rows [B], projection-view matrices [B, 4, 4]) of these instances."""
+    def _instances(self, category_ids: np.ndarray, instance_ids: np.ndarray,
+                   view_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(models = weight rows [B], projection-view matrices [B, 4, 4]) of these instances.
+
+        view_keys [B] key the random part of each view (the instance ids, or the stream's variants).
+        """
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -90,8 +94,8 @@ class IFS3DDatabase(Database):
         """The [N, 13] system of a category's model: a .. l times weight row `model`, p kept."""
         return apply_weights(self.table().system(category), self.weights[model])
 
-    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str) -> np.ndarray:
-        models, mvps = self._instances(category_ids, instance_ids)
+    def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
+        models, mvps = self._instances(category_ids, instance_ids, instance_ids if variants is None else variants)
         index: dict[tuple[int, int], int] = {}
         systems, keys, system_of = [], [], []
         for c, model in zip(category_ids.tolist(), models.tolist()):

@@ -1,0 +1,1 @@
+"""The bundled trainer: a ViT with timm's parameter names, pre-training on the stream, fine-tuning on real images."""
