@@ -35,16 +35,22 @@ def axis_weights(start: int, length: int, out_len: int, mode: str, source_len: i
     scale = f(length) / f(out_len)
     filterscale = max(scale, f(1.0))
     support = f(MODES[mode]) * filterscale
+    centre = (np.arange(out_len, dtype=compute) + f(0.5)) * scale  # [out_len], all outputs at once
+    # int() truncates toward zero, as the per-output formula: lo and hi of each output's window
+    lo = np.maximum(np.trunc(centre - support + f(0.5)).astype(np.int64), 0)
+    hi = np.minimum(np.trunc(centre + support + f(0.5)).astype(np.int64), length)
+    n_taps = int((hi - lo).max(initial=0))
+    pos = lo[:, None] + np.arange(n_taps)[None, :]  # [out_len, n_taps]
+    live = pos < hi[:, None]
+    taps = np.where(live, filter_weight((pos.astype(compute) - centre[:, None] + f(0.5)) / filterscale, mode,
+                                        compute), f(0.0)).astype(compute)
+    total = np.zeros(out_len, dtype=compute)
+    for t in range(n_taps):  # summed in tap order, as Pillow normalises its filter
+        total += taps[:, t]
+    taps = np.where(total[:, None] != 0.0, taps / np.where(total != 0.0, total, f(1.0))[:, None], taps)
     w = np.zeros((out_len, source_len), dtype=compute)
-    for o in range(out_len):
-        centre = (f(o) + f(0.5)) * scale
-        lo = max(int(centre - support + f(0.5)), 0)
-        hi = min(int(centre + support + f(0.5)), length)
-        taps = filter_weight((np.arange(lo, hi, dtype=compute) - centre + f(0.5)) / filterscale, mode, compute)
-        total = taps.sum()
-        if total != 0.0:
-            taps = taps / total
-        w[o, start + lo : start + hi] = taps
+    rows = np.broadcast_to(np.arange(out_len)[:, None], pos.shape)
+    w[rows[live], start + pos[live]] = taps[live]
     w.flags.writeable = False
     return w
 
@@ -82,8 +88,8 @@ def resample(images: np.ndarray, boxes: np.ndarray, flips: np.ndarray, out_hw: t
         top, left, bh, bw = (int(v) for v in boxes[k])
         wy = axis_weights(top, bh, oh, mode, h, compute)
         wx = axis_weights(left, bw, ow, mode, w, compute)
-        src = images[k].astype(compute)
-        res = wy[None] @ src @ wx.T[None]  # [C, oh, ow]: rows, then columns
+        src = images[k, :, top : top + bh, left : left + bw].astype(compute)  # weights vanish outside the box
+        res = wy[None, :, top : top + bh] @ src @ wx[:, left : left + bw].T[None]  # [C, oh, ow]: rows, then columns
         if flips[k, 0]:
             res = res[:, :, ::-1]
         if flips[k, 1]:
