@@ -15,3 +15,14 @@ def cache_dir() -> Path:
 def dist_rank_world() -> tuple[int, int]:
     """(RANK, WORLD_SIZE) as torchrun sets them; (0, 1) when not launched by it."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def local_rank() -> int:
+    """LOCAL_RANK as torchrun sets it (the GPU of this process on its node); 0 when not launched by it."""
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def fashion_mnist_dir() -> Path:
+    """FDSL_FASHION_MNIST: the folder of Fashion-MNIST's four IDX .gz files (default: Debian's package path)."""
+    value = os.environ.get("FDSL_FASHION_MNIST")
+    return Path(value) if value else Path("/usr/share/datasets/fashion-mnist")

@@ -181,16 +181,16 @@ class FDSLStream(IterableDataset):
                 done.record(side)
             pending.append((step, images, labels, done))
 
-        for _ in range(self.prefetch + 1):
+        for _ in range(self.prefetch):
             launch()
         while pending:
             step, images, labels, done = pending.popleft()
+            launch()  # `prefetch` batches in flight while the consumer works on this one
             consumer = torch.cuda.current_stream(self.device)
             consumer.wait_event(done)  # the consumer waits on the GPU, the host does not
             images.record_stream(consumer)  # memory made on `side` stays alive for the consumer's work
             labels.record_stream(consumer)
             self.position = plan.start + (step + 1) * plan.global_batch
-            launch()
             yield images, labels
 
     def loader(self, num_workers: int = 0, **kwargs) -> "StreamLoader":

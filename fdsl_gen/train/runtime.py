@@ -1,0 +1,147 @@
+"""Where and how a training run executes: device, DDP under torchrun, precision, optimizer and schedule.
+
+DDP starts from torchrun's environment when WORLD_SIZE > 1 (NCCL on CUDA, gloo on the CPU); every rank
+drives one device. bf16 autocast on CUDA needs no loss scaling; fp16 takes a GradScaler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .. import _env
+from ..errors import UsageError
+from .config import OptimConfig, RunConfig
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """This process's place in the run."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+    precision: str = "fp32"  # bf16 | fp16 | fp32 (resolved from "auto")
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def autocast(self):
+        if self.device.type != "cuda" or self.precision == "fp32":
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=torch.bfloat16 if self.precision == "bf16" else torch.float16)
+
+    def scaler(self) -> torch.amp.GradScaler:
+        """A GradScaler that scales only under fp16 (a pass-through otherwise)."""
+        return torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
+
+
+def start(run: RunConfig) -> Runtime:
+    """The device and (under torchrun) the process group of this run."""
+    want = run.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if want == "cuda" and not torch.cuda.is_available():
+        raise UsageError("device cuda requested but torch sees no CUDA GPU here")
+    rank, world = _env.dist_rank_world()
+    device = torch.device(want)
+    if want == "cuda":
+        device = torch.device("cuda", _env.local_rank())
+        torch.cuda.set_device(device)
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if want == "cuda" else "gloo")
+    precision = run.precision
+    if precision == "auto":
+        precision = "bf16" if want == "cuda" else "fp32"
+    if precision != "fp32" and want != "cuda":
+        raise UsageError(f"precision {precision} needs CUDA; use fp32 on the CPU")
+    if want == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers (norms, loss) on tensor cores
+        torch.backends.cudnn.allow_tf32 = True
+    return Runtime(device, rank, world, precision)
+
+
+def stop(rt: Runtime) -> None:
+    if rt.distributed and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+
+
+def wrap(model: nn.Module, rt: Runtime, compile: bool) -> nn.Module:
+    """The model as the loop calls it: compiled (optional), then DDP across ranks (nanoGPT's order)."""
+    if compile:
+        model = torch.compile(model)
+    if rt.distributed:
+        from torch.nn.parallel import DistributedDataParallel
+
+        model = DistributedDataParallel(model, device_ids=[rt.device.index] if rt.device.type == "cuda" else None)
+    return model
+
+
+def mean_over_ranks(value: torch.Tensor, rt: Runtime) -> float:
+    """The mean of a scalar tensor over all ranks, as a Python float (one sync)."""
+    if rt.distributed:
+        value = value.detach().clone()
+        torch.distributed.all_reduce(value)
+        value /= rt.world_size
+    return float(value)
+
+
+def optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.AdamW:
+    """AdamW without weight decay on biases, norms, position embeddings and tokens (timm's rule: ndim ≤ 1
+    and the names in `no_weight_decay`)."""
+    decay, plain = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        skip = p.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "mask_token"))
+        (plain if skip else decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": plain, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+
+
+def peak_lr(cfg: OptimConfig, global_batch: int) -> float:
+    """The peak learning rate: linear scaling by global batch when the config quotes a reference batch."""
+    return cfg.lr * global_batch / cfg.lr_batch if cfg.lr_batch else cfg.lr
+
+
+def warmup_steps(cfg: OptimConfig, steps_per_epoch: int) -> int:
+    return cfg.warmup_steps or int(round(cfg.warmup_epochs * steps_per_epoch))
+
+
+def lr_at(step: int, total: int, warmup: int, peak: float, floor: float) -> float:
+    """Learning rate of optimizer step `step` (0-based): linear warm-up, then cosine from `peak` to `floor`."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min((step - warmup) / max(total - warmup, 1), 1.0)
+    return floor + 0.5 * (peak - floor) * (1.0 + math.cos(math.pi * progress))
+
+
+def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def seed_all(seed: int, rank: int) -> None:
+    """Seed torch's global generator (initialisation, drop-path) per rank: ranks draw different drop-paths."""
+    torch.manual_seed(seed * 1000 + rank)
+
+
+def rng_state() -> dict:
+    """The global torch generators' state (CPU and CUDA), saved with a checkpoint for an exact resume."""
+    state = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
