@@ -165,6 +165,28 @@ class FinetuneConfig:
             raise UsageError("drop-path must be in [0, 1)")
 
 
+@dataclass(frozen=True)
+class EvalConfig:
+    """Top-1 accuracy of a fine-tuned checkpoint on a test split."""
+
+    ckpt: str  # a .safetensors checkpoint (its JSON beside it) or a run folder
+    data: str = "fashion-mnist"  # fashion-mnist | an ImageFolder path (its val/ or test/, else the folder)
+    data_dir: str | None = None
+    model: str | None = None  # the architecture of a checkpoint without its JSON
+    batch_size: int = 256
+    device: str | None = None
+    precision: str = "auto"
+    workers: int = 0
+
+    def __post_init__(self):
+        if self.batch_size < 1 or self.workers < 0:
+            raise UsageError("batch must be >= 1 and workers >= 0")
+        RunConfig(out=".", device=self.device, precision=self.precision)  # the same checks
+
+    def run_config(self) -> RunConfig:
+        return RunConfig(out=".", device=self.device, precision=self.precision, workers=self.workers)
+
+
 # -- presets -------------------------------------------------------------------------------------
 
 def _fast() -> dict:
@@ -208,3 +230,11 @@ def pretrain_config(preset: str, run: RunConfig, optim: dict | None = None, mix:
 def replace(config, values: dict):
     """dataclasses.replace with only the not-None values."""
     return dataclasses.replace(config, **{k: v for k, v in values.items() if v is not None})
+
+
+def finetune_config(run: RunConfig, optim: dict | None = None, mix: dict | None = None, **overrides) -> FinetuneConfig:
+    """A FinetuneConfig from the defaults with the given (not-None) fields and sub-config fields replaced."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    defaults = FinetuneConfig(run=run)
+    return FinetuneConfig(run=run, optim=replace(defaults.optim, optim or {}), mix=replace(defaults.mix, mix or {}),
+                          **given)

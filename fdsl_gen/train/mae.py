@@ -46,9 +46,9 @@ def random_masking(batch: int, patches: int, ratio: float, generator: torch.Gene
 class MaskedAutoencoder(VisionTransformer):
     """The ViT encoder on the visible patches and a small decoder that predicts every patch's pixels."""
 
-    def __init__(self, cfg: ViTConfig, mae: MAEConfig = MAEConfig()):
+    def __init__(self, cfg: ViTConfig, mae: MAEConfig | None = None):
         super().__init__(dataclasses.replace(cfg, num_classes=0))  # no head: nothing to classify
-        self.mae = mae
+        self.mae = mae = mae or MAEConfig()
         n = (cfg.img_size // cfg.patch_size) ** 2
         self.mask_token = nn.Parameter(torch.zeros(1, 1, mae.decoder_dim))
         self.decoder_embed = nn.Linear(cfg.embed_dim, mae.decoder_dim)

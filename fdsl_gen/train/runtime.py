@@ -128,9 +128,9 @@ def set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
-def seed_all(seed: int, rank: int) -> None:
-    """Seed torch's global generator (initialisation, drop-path) per rank: ranks draw different drop-paths."""
-    torch.manual_seed(seed * 1000 + rank)
+def seed_rank(seed: int, rank: int) -> None:
+    """Seed torch's global generator for training (drop-path) per rank, after the model is initialised."""
+    torch.manual_seed((seed * 1_000_003 + rank) * 1_000_003)
 
 
 def rng_state() -> dict:
@@ -145,3 +145,20 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["cpu"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def rng_states(rt: Runtime) -> list[dict]:
+    """Every rank's generator state (index = rank), gathered for the checkpoint rank 0 writes."""
+    if not rt.distributed:
+        return [rng_state()]
+    states = [None] * rt.world_size
+    torch.distributed.all_gather_object(states, rng_state())
+    return states
+
+
+def restore_rng(states: list[dict], rt: Runtime, seed: int, step: int) -> None:
+    """This rank's saved generator state; a fresh seed from (seed, rank, step) if the world size changed."""
+    if len(states) == rt.world_size:
+        set_rng_state(states[rt.rank])
+    else:
+        torch.manual_seed((seed * 1_000_003 + rt.rank) * 1_000_003 + step)
