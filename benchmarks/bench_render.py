@@ -6,6 +6,8 @@ Rows (each the median of repeated timed runs after an untimed warm-up; every ima
   * every database at its native settings (IFS: its points and size; contours: 512², the category laws, so
     the batch of distinct categories has the dataset-average complexity), numba on all cores and on one
     thread, ref on 2 images;
+  * rcdb and visual_atom also as the exact replay of the released scripts (search "published", one launch
+    process, instances 2..4 of each category; `fdsl_gen.bench.bench_replay`), numba on all cores and one thread;
   * IFS 224², 100k points, point_gray (the CPU target: >= 300 img/s per core, SPEC §9.9 aims at 1,000);
   * a fresh category search of 100 categories for every database that searches (one thread);
   * 3D-OFDB the way a dataset is written: 12 views per model, so each model is built once per 12 images.
@@ -58,7 +60,7 @@ def main():
     runs = []
     for threads in (None, 1):
         runs.append(run_bench("all", "numba", batch=128, repeats=args.repeats, threads=threads,
-                              search=100 if threads == 1 else 0))
+                              search=100 if threads == 1 else 0, published=True))
         runs.append(run_bench("fractaldb", "numba", size=224, points=100_000, draw_type="point_gray", batch=256,
                               repeats=args.repeats, threads=threads))
     runs.append(run_bench("all", "ref", batch=2, repeats=1))

@@ -4,6 +4,11 @@ Every image of a timed batch is a different category, so each one runs its own c
 sharing of points between images, which would flatter the numbers). The first call of a backend
 compiles (numba, NVRTC) and is never timed. On the GPU a call is timed with CUDA events and its images
 stay on the device. Results carry the machine, library versions and git commit.
+
+With `published=True`, databases that replay a released script (`published_backends`: rcdb,
+visual_atom) get a second numba row, search "published": a one-process launch (numof_thread 1) at
+the launcher's flags, instances 2..4 of batch / 3 categories, each rendered from its category's
+stream state (the walk to the instance is timed, the one-off category scan is not).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class BenchRow:
     min_img_s: float
     max_img_s: float
     per_thread_img_s: float
+    search: str = "native"  # "published": the exact replay of the released script
 
 
 def machine() -> dict:
@@ -112,6 +118,23 @@ def bench_one(db, backend: str, batch: int, repeats: int, warmup: int, threads: 
                     n_threads, repeats, med, min(rates), max(rates), med / n_threads)
 
 
+def bench_replay(key: str, size: int | None, batch: int, repeats: int, warmup: int, threads: int | None) -> BenchRow:
+    """Time the published replay: categories 0 .. batch/3 - 1, instances 2, 3, 4 each, one launch process."""
+    n_cat = max(1, batch // 3)
+    db = get_database(key, search="published", processes=1, categories=n_cat, instances=5,
+                      **({"size": size} if size else {}))
+    n_threads = _set_threads("numba", threads)
+    db.table()  # the scan of the launch's stream: once per dataset, not per image
+    cats, insts = np.repeat(np.arange(n_cat), 3), np.tile(np.arange(2, 5), n_cat)
+    db.render_array(cats[:1], insts[:1], "numba")  # compile; never timed
+    for _ in range(warmup):
+        _timed(db, cats, insts, "numba")
+    rates = [cats.size / _timed(db, cats, insts, "numba") for _ in range(repeats)]
+    med = statistics.median(rates)
+    return BenchRow(key, "numba", db.config.size, None, None, int(cats.size), n_threads, repeats, med, min(rates),
+                    max(rates), med / n_threads, search="published")
+
+
 def bench_search(db, backend: str, n: int, threads: int | None) -> dict | None:
     """Time a fresh search of n categories (one run after a 1-category warm-up that compiles)."""
     n_threads = _set_threads(backend, threads)
@@ -127,10 +150,11 @@ def bench_search(db, backend: str, n: int, threads: int | None) -> dict | None:
 
 def run_bench(databases: str = "all", backends: str = "all", size: int | None = None, points: int | None = None,
               draw_type: str | None = None, batch: int = 256, repeats: int = 5, warmup: int = 1,
-              threads: int | None = None, search: int = 0, log=print) -> dict:
+              threads: int | None = None, search: int = 0, published: bool = False, log=print) -> dict:
     """Benchmark databases x backends; returns {"machine": ..., "rows": [...], "search_rows": [...]}.
 
-    With search > 0, also time a fresh category search of that many categories where a database has one.
+    With search > 0, also time a fresh category search of that many categories where a database has one;
+    with `published`, also the exact replay of the released scripts where a database has one (`bench_replay`).
     """
     names = list_databases() if databases == "all" else [database_class(databases).key]
     rows, search_rows = [], []
@@ -156,11 +180,14 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
                     log(f"{name:12s} {backend:7s} search: {found['categories']} categories of "
                         f"{found['candidates']} candidates in {found['seconds']:.2f} s = "
                         f"{found['per_thread_categories_s']:.2f} categories/s per thread")
-            row = bench_one(db, backend, batch, repeats, warmup, threads)
-            rows.append(asdict(row))
-            log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points or '':>7} pts {row.draw_type or '-':11s} "
-                f"batch {row.batch:4d} x{row.repeats} threads {row.threads:2d}: "
-                f"{row.median_img_s:10.1f} img/s (min {row.min_img_s:.1f}, max {row.max_img_s:.1f}; "
-                f"{row.per_thread_img_s:.1f} per thread)")
+            timed = [bench_one(db, backend, batch, repeats, warmup, threads)]
+            if published and backend == "numba" and backend in getattr(cls, "published_backends", ()):
+                timed.append(bench_replay(name, size, batch, repeats, warmup, threads))
+            for row in timed:
+                rows.append(asdict(row))
+                log(f"{name:12s} {backend:7s} {row.size:4d}px {row.points or '':>7} pts {row.draw_type or '-':11s} "
+                    f"batch {row.batch:4d} x{row.repeats} threads {row.threads:2d}: "
+                    f"{row.median_img_s:10.1f} img/s (min {row.min_img_s:.1f}, max {row.max_img_s:.1f}; "
+                    f"{row.per_thread_img_s:.1f} per thread){' published replay' if row.search != 'native' else ''}")
     return {"machine": machine(), "config": {"batch": batch, "repeats": repeats, "warmup": warmup,
                                              "threads": threads}, "rows": rows, "search_rows": search_rows}

@@ -78,6 +78,9 @@ def list_cmd():
                 continue
             why = "not implemented yet" if b not in cls.implemented_backends else unavailable_reason(b)
             typer.echo(f"  backend {b:7s} {'available' if why is None else 'unavailable: ' + why}")
+        if getattr(cls, "published_backends", ()):
+            typer.echo(f"  --search published (exact replay of the released script): "
+                       f"{', '.join(cls.published_backends)}")
 
 
 @app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
@@ -171,6 +174,8 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
           warmup: Annotated[int, typer.Option("--warmup", help="untimed runs first")] = 1,
           threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default all)")] = None,
           search: Annotated[int, typer.Option("--search", help="also time a fresh search of N categories")] = 0,
+          published: Annotated[bool, typer.Option("--published", help="also time the exact replay of the "
+                                                  "released contour scripts")] = False,
           json_out: Annotated[Optional[Path], typer.Option("--json", help="write results as JSON")] = None):
     """Render throughput in images/s per database x backend (median of repeats after warm-up)."""
     from .bench import run_bench
@@ -181,7 +186,7 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
     if warmup < 0 or search < 0 or (threads is not None and threads < 1):
         raise UsageError("warmup and search must be >= 0, threads >= 1")
     result = run_bench(db, backend, size=size, points=points, draw_type=draw_type, batch=batch, repeats=repeats,
-                       warmup=warmup, threads=threads, search=search, log=typer.echo)
+                       warmup=warmup, threads=threads, search=search, published=published, log=typer.echo)
     if json_out:
         json_out.write_text(json.dumps(result, indent=2) + "\n")
         typer.echo(f"wrote {json_out}")

@@ -45,13 +45,15 @@ class FDSLStream(IterableDataset):
         repeats: repeated augmentation (DeiT's ×3): each drawn index used this many times in a row.
         backend: the render backend (auto picks the fastest for the device).
         prefetch: batches rendered ahead on the GPU.
+        fresh: re-key each draw's render randomness (default), or yield the instances as written to disk
+            (the default for a database replaying a released script, `search="published"`).
         **db_options: the database's own options (size, points, ...).
     """
 
     def __init__(self, db, categories: int | None = None, batch_size: int = 256, image_size: int = 224,
                  augment="none", device: str | None = None, seed: int = 0, rank: int | None = None,
                  world_size: int | None = None, finite: bool = True, drop_last: bool = False, repeats: int = 1,
-                 backend: str = "auto", prefetch: int = 2, **db_options):
+                 backend: str = "auto", prefetch: int = 2, fresh: bool | None = None, **db_options):
         super().__init__()
         if isinstance(db, str):
             db = get_database(db, categories=categories, seed=seed, **db_options)
@@ -66,6 +68,7 @@ class FDSLStream(IterableDataset):
         self.batch_size = int(batch_size)
         self.finite, self.drop_last, self.repeats = bool(finite), bool(drop_last), int(repeats)
         self.prefetch = max(int(prefetch), 1)
+        self.fresh = not getattr(db, "published", False) if fresh is None else bool(fresh)
         if device is None:
             device = "cuda" if self._cuda_ready(backend) else "cpu"
         self.device = torch.device(device)
@@ -104,7 +107,7 @@ class FDSLStream(IterableDataset):
     def config_hash(self) -> str:
         """What must not change across a resume: the database config, the augmentation and the sampling."""
         spec = {"db": self.db.describe(), "augment": dataclasses.asdict(self.augment), "seed": self.seed,
-                "finite": self.finite, "repeats": self.repeats}
+                "finite": self.finite, "repeats": self.repeats, "fresh": self.fresh}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def state_dict(self) -> dict:
@@ -133,7 +136,8 @@ class FDSLStream(IterableDataset):
     def render_step(self, plan: Plan, step: int):
         """Render and augment one step of `plan`: (images, labels) on this stream's device."""
         cats, insts, draws = plan.samples(step)
-        images = self.db.render(cats, insts, backend=self.backend, variants=variants(self.seed, draws))
+        images = self.db.render(cats, insts, backend=self.backend,
+                                variants=variants(self.seed, draws) if self.fresh else None)
         if self.device.type == "cuda":
             images = images.to(self.device)  # a no-op for the cuda backend: already there
         p = augment_params.draw(self.seed, draws, tuple(images.shape[2:]), self.augment)

@@ -154,7 +154,7 @@ def test_file_names_and_params(tmp_path):
 
 @pytest.mark.parametrize("key,options,message", [
     ("visual_atom", {"vertex_num_min": 500, "vertex_num_max": 100}, "must not exceed"),
-    ("visual_atom", {"search": "published"}, "only --search native"),
+    ("visual_atom", {"search": "exact"}, "native or published"),
     ("rcdb", {"vertex_num": 2}, "vertex_num"),
     ("rcdb", {"background": "gray"}, "white or black"),
     ("rcdb", {"instances": 0}, "instances"),

@@ -259,3 +259,19 @@ def test_a_variant_redraws_the_render_randomness(db):
     assert not np.array_equal(fresh[0], fresh[1]) and not np.array_equal(plain[0], fresh[0])
     with pytest.raises(UsageError):
         d.render_array([1, 1], [0, 0], variants=[7])
+
+
+def test_a_published_replay_streams_its_written_instances():
+    options = {**SMALL_BY_DB["visual_atom"], "search": "published", "processes": 1, "instances": 2}
+    stream = FDSLStream("visual_atom", categories=3, batch_size=2, image_size=24, augment="none", **options)
+    assert not stream.fresh
+    db = stream.db
+    cats, insts, _ = stream.plan().samples(0)
+    from fdsl_gen.augment import params as augment_params
+    from fdsl_gen.augment.pipeline import augment
+    expected = augment(db.render_array(cats, insts), augment_params.draw(0, stream.plan().samples(0)[2],
+                                                                          db.image_shape[1:], stream.augment),
+                       stream.augment)
+    assert torch.equal(drain(stream, 1)[0][0], expected)
+    with pytest.raises(UsageError):
+        drain(FDSLStream("visual_atom", categories=3, batch_size=2, image_size=24, fresh=True, **options), 1)

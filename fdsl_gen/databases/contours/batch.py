@@ -1,9 +1,10 @@
 """What a contour backend receives (rcdb, visual_atom): render settings and per-image parameters.
 
 Parameters are sampled on the CPU (NumPy, `params.py` of each database); the only randomness drawn inside
-a backend is each orbit's gray and noise positions, from Philox keyed by (seed, stream) at (category,
-instance). Orbit k of an image reads words from step k * orbit_steps(q) on: word 0 its gray, words
-1..q the x-noise positions, words q+1..2q the y-noise positions.
+a backend is each orbit's gray and noise positions. Native: from Philox keyed by (seed, stream) at
+(category, instance); orbit k of an image reads words from step k * orbit_steps(q) on: word 0 its gray,
+words 1..q the x-noise positions, words q+1..2q the y-noise positions. Published replay (`mt_state` set):
+from the released script's MT19937 stream, continued from the image's state (`replay.py`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class ContourSettings:
     size: int  # canvas side (the originals' image_size)
     kind: int  # VISUAL_ATOM or RCDB: which orbit formula
     background: int  # canvas value before drawing (0 black, 255 white)
-    gray_levels: int  # grays drawn uniformly from 0 .. gray_levels - 1, clipped to 255 (RCDB: 257)
+    gray_levels: int  # grays drawn uniformly from 0 .. gray_levels - 1, clipped to 255 (RCDB: 257; replay: size/2+1)
     seed: int
     stream: int  # Philox stream id of the orbit draws
     database: str = "visual_atom"  # whose CUDA module (csrc/<database>.cu) renders it
@@ -49,6 +50,7 @@ class ContourBatch:
     n1: np.ndarray  # [B] int64: first wave frequency (VisualAtom; 0 for RCDB)
     n2: np.ndarray  # [B] int64: second wave frequency
     key: np.ndarray  # [B, 2] uint32: (category, instance) counter words of the orbit draws
+    mt_state: np.ndarray | None = None  # [B, 625] uint32: published replay, each image's stream before its orbits
 
     @property
     def size(self) -> int:

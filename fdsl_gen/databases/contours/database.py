@@ -2,23 +2,33 @@
 
 A subclass samples its category table and its per-instance parameters (NumPy, Philox) and names its
 files; this class assembles the `ContourBatch` and hands it to the backend's `render`.
+
+`search="published"` replays the released script instead (`replay.py`): launched with `processes` N
+and the same flags, category k and instance i are exactly what the original writes. The original never
+writes categories N*floor(C/N) .. C-1, so in published mode n_categories = N*floor(C/N) and the tail
+is left out with a warning. Only the CPU backends replay (`published_backends`); `seed` is not used.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from abc import abstractmethod
 from pathlib import Path
 
 import numpy as np
 
-from ... import rng
+from ... import backends, rng
 from ...errors import UsageError
+from ...export.atomic import atomic_write_bytes
 from .._base import Database, check_basics
 from .batch import ContourBatch, ContourSettings
+from .replay import INSTANCE_COLUMNS, Replay
 from .table import ContourTable
 
 INSTANCE_FIELDS = ("r0", "sx", "sy", "xc", "yc")
+SEARCHES = ("native", "published")
+log = logging.getLogger(__name__)
 
 
 def check_range(name_min: str, lo, name_max: str, hi) -> None:
@@ -30,14 +40,31 @@ class ContourDatabase(Database):
     """Base of the contour databases: a sampled category table, per-instance draws, one renderer."""
 
     implemented_backends = ("cuda", "numba", "ref")
+    published_backends = ("numba", "ref")  # the backends that replay the released script (search="published")
+    category_columns: tuple  # the category table's columns
+    replay_instance_columns: tuple = INSTANCE_COLUMNS  # what the original re-draws per instance
     table_in_layout = True  # the parameter files are part of the written dataset
 
     def __init__(self, config):
         super().__init__(config)
         check_basics(config)
-        if config.search != "native":
-            raise UsageError(f"{self.key} has only --search native so far, got {config.search!r}")
+        if config.search not in SEARCHES:
+            raise UsageError(f"search must be native or published, got {config.search!r}")
+        if config.processes < 1:
+            raise UsageError(f"processes must be at least 1, got {config.processes}")
         self._table: ContourTable | None = None
+        self._replay: Replay | None = None
+        if self.published:
+            n, per = config.processes, config.categories // config.processes
+            if per == 0:
+                raise UsageError(f"categories ({config.categories}) must be at least processes ({n}): "
+                                 "the original gives each process floor(categories / processes) of them")
+            if max(abs(v) for v in self.replay_launch()[1]) >= 2**30:  # randint here reads one 32-bit word
+                raise UsageError("--search published takes integer options below 2**30")
+            if config.categories > n * per:
+                log.warning(f"{self.key} --search published: categories {n * per}..{config.categories - 1} are left "
+                            f"out, the original never writes them ({n} processes x floor({config.categories}/{n}) "
+                            f"= {n * per} categories)")
 
     # -- what a contour database defines ---------------------------------------------------------
 
@@ -56,7 +83,50 @@ class ContourDatabase(Database):
     def write_params(self, directory: Path) -> list[Path]:
         """The originals' parameter files (or ours, where the original wrote none)."""
 
+    @abstractmethod
+    def replay_launch(self) -> tuple:
+        """(kind, ints, floats) of the released script's flags for `replay.Replay`."""
+
     # -- shared ----------------------------------------------------------------------------------
+
+    @property
+    def published(self) -> bool:
+        return self.config.search == "published"
+
+    @property
+    def n_categories(self) -> int:
+        c = self.config
+        return c.processes * (c.categories // c.processes) if self.published else c.categories
+
+    def replay(self) -> Replay:
+        """The published stream of this launch (scanned lazily)."""
+        if self._replay is None:
+            kind, ints, floats = self.replay_launch()
+            c = self.config
+            self._replay = Replay(kind, c.processes, c.categories, c.instances, ints, floats)
+        return self._replay
+
+    def resolve_backend(self, backend: str = "auto") -> str:
+        if not self.published:
+            return super().resolve_backend(backend)
+        if backend in backends.BACKENDS and backend not in self.published_backends:
+            raise UsageError(f"{self.key} --search published replays on {' or '.join(self.published_backends)}, "
+                             f"not {backend}")
+        return backends.resolve(backend, self.published_backends, self.key)
+
+    def category_values(self, category_ids: np.ndarray) -> dict:
+        """{name: [B] array} of these categories' parameters (published: scanned only as far as needed)."""
+        if self.published:
+            return self.replay().category_values(np.asarray(category_ids, dtype=np.int64))
+        t = self.table()
+        return {name: values[category_ids] for name, values in t.columns.items()}
+
+    def instance_values(self, category_ids: np.ndarray, instance_ids: np.ndarray) -> dict:
+        """Per-image arrays r0, sx, sy, xc, yc ([B] float64): sampled (native) or the original's (published)."""
+        if self.published:
+            return self.replay().instance_values(np.asarray(category_ids, dtype=np.int64),
+                                                 np.asarray(instance_ids, dtype=np.int64))
+        return self.sample_instances(category_ids, instance_ids)
 
     @property
     def n_instances(self) -> int:
@@ -67,8 +137,22 @@ class ContourDatabase(Database):
         return (1, self.config.size, self.config.size)
 
     def table(self, progress=None, backend: str = "auto") -> ContourTable:
-        """The category table (sampled, not searched: cheap, so it is never cached on disk)."""
-        if self._table is None:
+        """The category table (sampled or replayed, never cached on disk).
+
+        Published mode adds the instance columns `instance_<name>` [C, I] of what the original re-draws
+        per instance (`replay_instance_columns`).
+        """
+        if self._table is None and self.published:
+            r = self.replay()
+            r.ensure(progress=progress)
+            values = self.category_values(np.arange(self.n_categories))
+            cols = {name: values[name] for name in self.category_columns}
+            cols.update({f"instance_{name}": r.rows[:, :, j].copy() for j, name in enumerate(INSTANCE_COLUMNS)
+                         if name in self.replay_instance_columns})
+            c = self.config
+            self._table = ContourTable(cols, {"database": self.key, "search": "published", "processes": c.processes,
+                                              "instances": c.instances})
+        elif self._table is None:
             self._table = self.sample_categories(self.config.categories)
             if progress:
                 progress(self.config.categories)
@@ -82,14 +166,33 @@ class ContourDatabase(Database):
 
     def batch(self, category_ids: np.ndarray, instance_ids: np.ndarray, variants=None) -> ContourBatch:
         """The renderer's input for these images (`variants` re-keys the orbit draws, see Database._render)."""
-        t = self.table()
-        inst = self.sample_instances(category_ids, instance_ids)
-        cat = {name: t[name][category_ids] for name in ("vertices", "orbits", "eta", "c")}
-        waves = {n: (t[n][category_ids] if n in t.columns else np.zeros(len(category_ids), np.int64))
-                 for n in ("n1", "n2")}
+        if self.published and variants is not None:
+            raise UsageError(f"{self.key} --search published renders the instances the original wrote; "
+                             "fresh draws (the stream's variants) need --search native")
+        values = self.category_values(category_ids)
+        inst = self.instance_values(category_ids, instance_ids)
+        cat = {name: values[name] for name in ("vertices", "orbits", "eta", "c")}
+        waves = {n: (values[n] if n in values else np.zeros(len(category_ids), np.int64)) for n in ("n1", "n2")}
+        state = self.replay().states(category_ids, instance_ids) if self.published else None
         return ContourBatch(**cat, **{k: np.asarray(inst[k], dtype=np.float64) for k in INSTANCE_FIELDS}, **waves,
                             key=np.stack([category_ids, instance_ids if variants is None else variants],
-                                             axis=1).astype(np.uint32))
+                                         axis=1).astype(np.uint32), mt_state=state)
+
+    def write_instance_table(self, directory: Path, first_class: int = 0) -> list[Path]:
+        """Published mode: `instances.csv`, one row per image of what the original re-drew for it (str() values)."""
+        if not self.published:
+            return []
+        t = self.table()
+        names = [n for n in INSTANCE_COLUMNS if n in self.replay_instance_columns]
+        # the radius is an int in the original (randint), the others floats: str() as Python prints them
+        cols = [t[f"instance_{n}"].astype(np.int64 if n == "r0" else np.float64).tolist() for n in names]
+        lines = ["class,instance," + ",".join(names)]
+        for k in range(t.n_categories):
+            lines += [f"{k + first_class},{i}," + ",".join(str(c[k][i]) for c in cols)
+                      for i in range(self.n_instances)]
+        path = Path(directory) / "instances.csv"
+        atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
+        return [path]
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         module = importlib.import_module(f"{__package__}.render_{backend}")

@@ -22,6 +22,8 @@ SIGNATURE = "i p p p p p p p p p p p p p p i i i i u u"
 
 def render(batch: ContourBatch, settings: ContourSettings, runner=None):
     """Render a batch: uint8 [B, 1, S, S] (a CUDA torch tensor, or NumPy under the host runner)."""
+    if batch.mt_state is not None:  # the replay's MT19937 stream is sequential per image: CPU backends only
+        raise UsageError("the cuda backend cannot replay the released scripts (--search published): use numba")
     runner = runner or kernels.CudaRunner()
     max_q = int(batch.vertices.max())
     if max_q > MAX_VERTICES:

@@ -11,9 +11,11 @@ left to right as the originals, the float32 noise of `noise.py`, Pillow's 1-pixe
         X_v -= cos(theta_v) (N_v - c)     (likewise Y with sin and its own noise)
         draw the closed polygon (RCDB: shifted by the centre) in gray g_k
 
-Every segment is drawn with integer Bresenham from truncated endpoints, both ends included, each
-pixel clipped to the canvas; later orbits overwrite earlier ones, so a pixel ends with the gray of the
-highest orbit that touched it. Every other backend must equal this one bit for bit.
+The orbit draws (gray, noise positions) come from Philox (native) or, for the published replay, from
+the released script's own stream (`orbit_draws`). Every segment is drawn with integer Bresenham from
+truncated endpoints, both ends included, each pixel clipped to the canvas; later orbits overwrite
+earlier ones, so a pixel ends with the gray of the highest orbit that touched it. Every other backend
+must equal this one bit for bit.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from ... import rng
 from .batch import NOISE_SCALE, RCDB, ContourBatch, ContourSettings, orbit_steps
+from .mt19937 import WordStream
 from .noise import pnoise1
 
 
@@ -58,12 +61,27 @@ def line_pixels(x0: int, y0: int, x1: int, y1: int) -> list[tuple[int, int]]:
     return pixels
 
 
-def orbit_draws(settings: ContourSettings, words: np.ndarray, orbit: int, q: int):
-    """(gray, ux [q], uy [q]) of one orbit from the image's word sequence: its gray and noise positions."""
-    words = words[4 * orbit_steps(q) * orbit :]
-    gray = min(int(rng.bounded(words[0], settings.gray_levels)), 255)
-    u = words[1 : 1 + 2 * q].astype(np.float64) * NOISE_SCALE
-    return gray, u[:q], u[q:]
+def orbit_draws(batch: ContourBatch, b: int, settings: ContourSettings, q: int):
+    """Yield (gray, ux [q], uy [q]) per orbit of image b: its gray and noise positions, in drawing order.
+
+    Native: from the image's Philox words. Published replay: the released script's calls on its stream,
+    gray = randint(0, gray_levels - 1), then q and q uniform(0, 10000) (research/contours.md §2.7).
+    """
+    n_orbits = int(batch.orbits[b])
+    if batch.mt_state is not None:
+        stream = WordStream(batch.mt_state[b])
+        for _ in range(n_orbits):
+            gray = min(stream.randint(0, settings.gray_levels - 1), 255)
+            u = stream.uniforms(0, 10000, 2 * q)
+            yield gray, u[:q], u[q:]
+        return
+    category, instance = (int(k) for k in batch.key[b])
+    steps = orbit_steps(q)
+    words = rng.philox_words(settings.seed, settings.stream, category, instance, 4 * steps * n_orbits)
+    for k in range(n_orbits):
+        w = words[4 * steps * k :]
+        u = w[1 : 1 + 2 * q].astype(np.float64) * NOISE_SCALE
+        yield min(int(rng.bounded(w[0], settings.gray_levels)), 255), u[:q], u[q:]
 
 
 def polygons(batch: ContourBatch, b: int, settings: ContourSettings):
@@ -83,11 +101,7 @@ def polygons(batch: ContourBatch, b: int, settings: ContourSettings):
     else:
         xs = [cos[v] * r0 * sx + xc for v in range(q)]
         ys = [sin[v] * r0 * sy + yc for v in range(q)]
-    category, instance = (int(k) for k in batch.key[b])
-    n_orbits = int(batch.orbits[b])
-    words = rng.philox_words(settings.seed, settings.stream, category, instance, 4 * orbit_steps(q) * n_orbits)
-    for k in range(n_orbits):
-        gray, ux, uy = orbit_draws(settings, words, k, q)
+    for gray, ux, uy in orbit_draws(batch, b, settings, q):
         px, py = pnoise1(ux).astype(np.float64).tolist(), pnoise1(uy).astype(np.float64).tolist()
         for v in range(q):
             if rcdb:

@@ -17,7 +17,7 @@ TABLE_FORMAT = "fdsl-gen/contour-table/1"
 class ContourTable:
     """C categories; `columns[name][k]` is parameter `name` of category k."""
 
-    columns: dict  # name -> [C] array (int64 or float64)
+    columns: dict  # name -> [C] array (int64 or float64); published replay adds instance_<name> [C, I]
     meta: dict = field(default_factory=dict)
 
     @property
@@ -28,8 +28,8 @@ class ContourTable:
         return self.columns[name]
 
     def row(self, k: int) -> dict:
-        """Category k's parameters as Python ints and floats."""
-        return {name: values[k].item() for name, values in self.columns.items()}
+        """Category k's parameters as Python ints and floats (lists for the instance columns)."""
+        return {name: values[k].tolist() for name, values in self.columns.items()}
 
     def head(self, n: int) -> "ContourTable":
         return ContourTable({k: v[:n] for k, v in self.columns.items()}, dict(self.meta))

@@ -5,6 +5,15 @@ as 255) and new noise (research/contours.md §2). Background white as the releas
 `background: black` puts the lines on black, as the papers' figures; orbit grays are unchanged).
 Files: `image/<cat:05d>/<cat:05d>_<i:04d>.png` and `param/<cat:05d>.csv` as the released script writes
 them (the CSV records instance 0's radius, stretch and centre).
+
+`search="published"` replays the released script launched with `processes` processes (default 40, as
+exe_rcdb_1k.sh; RCDB_render.sh uses 10) and the same flags (research/contours.md §2.7): images and
+`param/*.csv` are the original's, byte for byte. The original draws each orbit's gray as
+randint(0, size / 2) (0..256 at 512², 256 drawn as 255), so published mode needs an even size (the
+script fails on an odd one). It also writes `instances.csv` at the dataset root, one row per image:
+class, instance, r0, sx, sy, yc, xc (the radius, stretch and centre the original re-draws per instance).
+Categories beyond processes x floor(categories / processes) are never written by the original: left
+out, with a warning.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ class RCDBConfig:
     oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
     start_pos: int = 400  # centre = (size + U{-start_pos .. start_pos}) / 2
     background: str = "white"  # white (the released code) | black (the papers' figures)
+    processes: int = 40  # numof_thread (search="published" only): the launch being replayed
 
 
 @register_database
@@ -49,6 +59,8 @@ class RCDB(ContourDatabase):
     aliases = ("RCDB", "radial-contour", "rcdb-1k")
     summary = "RCDB (CVPR 2022): radial contours, orbits of a V-gon pushed by noise, 512² on white"
     Config = RCDBConfig
+    option_aliases = {"numof_thread": "processes"}
+    category_columns = params.COLUMNS
 
     def __init__(self, config: RCDBConfig):
         super().__init__(config)
@@ -59,6 +71,14 @@ class RCDB(ContourDatabase):
             raise UsageError("line_num_min must be >= 1, radius_min, start_pos and line_width >= 0, oval_rate > 0")
         if c.background not in BACKGROUNDS:
             raise UsageError(f"background must be white or black, got {c.background!r}")
+        if self.published and c.size % 2:
+            raise UsageError(f"rcdb --search published needs an even size (the original draws gray = "
+                             f"randint(0, size / 2), which fails for an odd size), got {c.size}")
+
+    def replay_launch(self) -> tuple:
+        c = self.config
+        ints = (c.vertex_num, c.line_num_min, c.radius_min, c.size, c.start_pos, c.size // 2)
+        return RCDB_FORMULA, ints, (c.perlin_min, c.line_width, c.oval_rate)
 
     def sample_categories(self, n: int):
         return params.sample_categories(self.config, n)
@@ -67,8 +87,10 @@ class RCDB(ContourDatabase):
         return params.sample_instances(self.config, category_ids, instance_ids)
 
     def settings(self) -> ContourSettings:
-        return ContourSettings(size=self.config.size, kind=RCDB_FORMULA, background=BACKGROUNDS[self.config.background],
-                               gray_levels=257, seed=self.config.seed, stream=rng.stream_id(params.ORBIT_STREAM),
+        c = self.config
+        gray_levels = c.size // 2 + 1 if self.published else 257  # the original: randint(0, size / 2)
+        return ContourSettings(size=c.size, kind=RCDB_FORMULA, background=BACKGROUNDS[c.background],
+                               gray_levels=gray_levels, seed=c.seed, stream=rng.stream_id(params.ORBIT_STREAM),
                                database=self.key)
 
     def relative_path(self, category: int, instance: int) -> str:
@@ -80,7 +102,7 @@ class RCDB(ContourDatabase):
         folder = Path(directory) / "param"
         folder.mkdir(parents=True, exist_ok=True)
         ids = np.arange(t.n_categories)
-        inst = self.sample_instances(ids, np.zeros_like(ids))
+        inst = self.instance_values(ids, np.zeros_like(ids))
         paths = []
         for k in range(t.n_categories):
             row = t.row(k)
@@ -91,4 +113,4 @@ class RCDB(ContourDatabase):
             path = folder / f"{k:05d}.csv"
             atomic_write_bytes(path, "".join(f"{key},{value}\r\n" for key, value in rows).encode())
             paths.append(path)
-        return paths
+        return paths + self.write_instance_table(directory)

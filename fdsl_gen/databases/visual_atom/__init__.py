@@ -3,13 +3,23 @@
 Category = (q, K, eta, c, r0, n1, n2, sx, sy); instance = a new centre anywhere in the canvas, new orbit
 grays (0..255) and new noise (research/contours.md §1). Black background.
 Files: `<cat:05d>/vertex_<q:04d>_instance_<i:04d>.png` as the released script writes them, plus
-`params.csv` (one row per category, which the released script never wrote) at the dataset root.
+`params.csv` (one row per category, which the released script never wrote) at the dataset root:
+class, vertices (q), orbits (K), eta, c, r0, n1, n2, sx, sy.
+
+`search="published"` replays the released script launched with `processes` processes (default 20, as
+make_VisualAtom.sh) and the same flags (research/contours.md §2.7): category k, instance i is the
+original's image, pixel for pixel, in the original's folder `<k + start_class:05d>`. It also writes
+`instances.csv` at the dataset root, one row per image: class, instance, yc, xc (the centre, the only
+value the original re-draws per instance). Categories beyond processes x floor(categories / processes)
+are never written by the original: left out, with a warning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from ... import rng
 from ...errors import UsageError
@@ -41,6 +51,8 @@ class VisualAtomConfig:
     nami_1_max: int = 20
     nami_2_min: int = 0
     nami_2_max: int = 20
+    processes: int = 20  # numof_thread (search="published" only): the launch being replayed
+    start_class: int = 0  # (search="published" only) offset of the class numbers in the folder names
 
 
 @register_database
@@ -49,6 +61,9 @@ class VisualAtom(ContourDatabase):
     aliases = ("VisualAtom", "visualatom", "visual-atom")
     summary = "VisualAtom (CVPR 2023): orbits of noise + two sinusoidal waves, 512² on black"
     Config = VisualAtomConfig
+    option_aliases = {"numof_thread": "processes"}
+    category_columns = params.COLUMNS
+    replay_instance_columns = ("yc", "xc")
 
     def __init__(self, config: VisualAtomConfig):
         super().__init__(config)
@@ -60,6 +75,17 @@ class VisualAtom(ContourDatabase):
             check_range(lo, getattr(c, lo), hi, getattr(c, hi))
         if min(c.nami_1_min, c.nami_2_min, c.radius_min, c.start_pos) < 0 or c.line_width < 0 or c.oval_rate <= 0:
             raise UsageError("radius_min, start_pos, nami_* and line_width must be >= 0, oval_rate > 0")
+        if c.start_class < 0 or (c.start_class and not self.published):
+            raise UsageError(f"start_class must be >= 0 and is for --search published only, got {c.start_class}")
+        if self.published and c.nami_2_min == c.nami_2_max != 0 and c.nami_1_min <= c.nami_2_min <= c.nami_1_max:
+            raise UsageError(f"nami_2 in [{c.nami_2_min}, {c.nami_2_max}] can equal n1 forever: "
+                             "the original never ends")
+
+    def replay_launch(self) -> tuple:
+        c = self.config
+        ints = (c.vertex_num_min, c.vertex_num_max, c.line_num_min, c.line_num_max, c.radius_min, c.nami_1_min,
+                c.nami_1_max, c.nami_2_min, c.nami_2_max, c.size, c.start_pos, 255)
+        return VISUAL_ATOM, ints, (c.perlin_min, c.line_width, c.oval_rate)
 
     def sample_categories(self, n: int):
         return params.sample_categories(self.config, n)
@@ -73,14 +99,15 @@ class VisualAtom(ContourDatabase):
                                database=self.key)
 
     def relative_path(self, category: int, instance: int) -> str:
-        q = int(self.table()["vertices"][category])
-        return f"{category:05d}/vertex_{q:04d}_instance_{instance:04d}.png"
+        q = int(self.category_values(np.array([category]))["vertices"][0])
+        return f"{category + self.config.start_class:05d}/vertex_{q:04d}_instance_{instance:04d}.png"
 
     def write_params(self, directory: Path) -> list[Path]:
         t = self.table()
+        first = self.config.start_class
         lines = ["class," + ",".join(params.COLUMNS)]
-        lines += [",".join([str(k)] + [repr(t.row(k)[name]) for name in params.COLUMNS])
+        lines += [",".join([str(k + first)] + [repr(t.row(k)[name]) for name in params.COLUMNS])
                   for k in range(t.n_categories)]
         path = Path(directory) / "params.csv"
         atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())
-        return [path]
+        return [path] + self.write_instance_table(directory, first)
