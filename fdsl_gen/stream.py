@@ -72,8 +72,9 @@ class FDSLStream(IterableDataset):
         if device is None:
             device = "cuda" if self._cuda_ready(backend) else "cpu"
         self.device = torch.device(device)
-        if self.device.type == "cuda":
-            self.backend = db.resolve_backend("cuda" if backend == "auto" else backend)
+        if self.device.type == "cuda":  # a published contour replay renders on the CPU, then moves to the GPU
+            cuda_auto = backend == "auto" and not getattr(db, "published", False)
+            self.backend = db.resolve_backend("cuda" if cuda_auto else backend)
         else:
             self.backend = db.resolve_backend("numba" if backend == "auto" and "numba" in db.implemented_backends
                                               and backends.unavailable_reason("numba") is None else backend)
@@ -84,7 +85,7 @@ class FDSLStream(IterableDataset):
 
     def _cuda_ready(self, backend: str) -> bool:
         return (backend in ("auto", "cuda") and "cuda" in self.db.implemented_backends
-                and backends.unavailable_reason("cuda") is None)
+                and not getattr(self.db, "published", False) and backends.unavailable_reason("cuda") is None)
 
     # -- the plan and the state ------------------------------------------------------------------
 
