@@ -15,6 +15,7 @@ keys the sample's augmentation and the fresh draw of its render's randomness.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -95,6 +96,11 @@ class Plan:
         if self.finite and self.epoch_size > MAX_EPOCH_SIZE:
             raise UsageError(f"an epoch holds at most {MAX_EPOCH_SIZE} samples, got {self.epoch_size}")
 
+    @functools.cached_property
+    def permutation(self) -> Permutation:
+        """This epoch's order (its round keys drawn once per pass, not per step)."""
+        return Permutation(self.epoch_size, self.seed, self.epoch)
+
     @property
     def epoch_size(self) -> int:
         return self.n_categories * self.n_instances
@@ -120,7 +126,7 @@ class Plan:
         """(category ids, instance ids, draw ids) of this rank's batch at `step`: int64, int64, uint64 [B]."""
         p = self.positions(step)
         if self.finite:
-            index = Permutation(self.epoch_size, self.seed, self.epoch)((p % self.epoch_size) // self.repeats)
+            index = self.permutation((p % self.epoch_size) // self.repeats)
             cats, insts = np.divmod(index, self.n_instances)
             draws = (np.uint64(self.epoch) << np.uint64(32)) | p.astype(np.uint64)
             return cats, insts, draws

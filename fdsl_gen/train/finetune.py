@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from .. import __version__
 from ..errors import UsageError
 from . import checkpoint, data, runtime
 from .config import EvalConfig, FinetuneConfig
-from .logs import RunLog, plot
+from .logs import RunLog, finish
 from .mixup import mix_batch, soft_target_cross_entropy, step_rng
 from .vit import VisionTransformer, make_config
 
@@ -72,7 +71,7 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                     f"{len(indices)} training images of {len(train.classes)} classes ({cfg.data}), "
                     f"{'no test split' if test is None else f'{len(test)} test images'}, {image_size} px, "
                     f"{rt.device}, {rt.precision}, {cfg.epochs} epochs x {per_epoch} steps")
-        last, sums, count, seen, tick = {}, None, 0, 0, time.perf_counter()
+        last, meter = {}, runtime.Meter()
         first_epoch, skip = divmod(step, per_epoch)
         for epoch in range(first_epoch, cfg.epochs):
             if step >= stop:
@@ -97,22 +96,15 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                 else:
                     loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.mix.smoothing)
                     hits = logits.argmax(-1) == y
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
+                runtime.optimizer_step(opt, scaler, loss)
                 step += 1
-                values = torch.stack([loss.detach().float(), hits.float().mean()])
-                sums, count, seen = (values if sums is None else sums + values), count + 1, seen + x.shape[0]
+                meter.add(loss, hits.float().mean(), x.shape[0])
                 log.advance()
                 epoch_end = step % per_epoch == 0
                 if step % run.log_every == 0 or step == stop or epoch_end:
-                    mean = [runtime.mean_over_ranks(v, rt) for v in sums / count]
-                    now = time.perf_counter()
-                    last = {"step": step, "epoch": epoch, "loss": mean[0], "lr": lr, "acc": mean[1],
-                            "img_s": seen * rt.world_size / (now - tick)}
+                    mean_loss, mean_acc, rate = meter.read(rt)
+                    last = {"step": step, "epoch": epoch, "loss": mean_loss, "lr": lr, "acc": mean_acc, "img_s": rate}
                     log.record(**last)
-                    sums, count, seen, tick = None, 0, 0, now
                 if epoch_end and test is not None and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
                     result = evaluate_model(model, test, rt, image_size, norm, cfg.batch_size, run.workers)
                     last = {"step": step, "epoch": epoch + 1, **result}
@@ -122,10 +114,7 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                     _save(out, model, {**meta, "step": step, **_test_fields(last)}, opt, scaler, rt)
                 if step >= stop:
                     break
-        log.close()
-        if rt.main:
-            echo(f"step {step}/{total}: checkpoint in {out / checkpoint.MODEL_FILE}")
-            plot(out, echo)
+        finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         return last
     finally:
         runtime.stop(rt)

@@ -57,6 +57,14 @@ class RunLog:
             self.bar.close()
 
 
+def finish(log: RunLog, out: Path, main: bool, step: int, total: int, checkpoint_file: str, echo=print) -> None:
+    """Close the bar; on rank 0 say where the checkpoint is and draw the curves."""
+    log.close()
+    if main:
+        echo(f"step {step}/{total}: checkpoint in {Path(out) / checkpoint_file}")
+        plot(out, echo)
+
+
 def read_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from pathlib import Path
 
 import torch
@@ -21,7 +20,7 @@ from .. import __version__
 from ..errors import UsageError
 from . import checkpoint, runtime
 from .config import PretrainConfig
-from .logs import RunLog, plot
+from .logs import RunLog, finish
 from .mae import MaskedAutoencoder
 from .mixup import mix_batch, soft_target_cross_entropy, step_rng
 from .vit import VisionTransformer, make_config
@@ -118,36 +117,26 @@ def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
         # with workers, a DataLoader of its own generator: the global one is drop-path's (restored on resume)
         loader = stream.loader(num_workers=run.workers, **({"generator": torch.Generator()} if run.workers else {}))
         model.train()
-        last, sums, count, seen, tick = {}, None, 0, 0, time.perf_counter()
+        last, meter = {}, runtime.Meter()
         while step < stop:
             for images, labels in loader:
                 lr = runtime.lr_at(step, total, warmup, peak, cfg.optim.min_lr)
                 runtime.set_lr(opt, lr)
                 loss, acc = step_loss(net, images, labels, step, rt)
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
+                runtime.optimizer_step(opt, scaler, loss)
                 step += 1
-                values = torch.stack([loss.detach().float(), (acc if acc is not None else loss).detach().float()])
-                sums, count, seen = (values if sums is None else sums + values), count + 1, seen + images.shape[0]
+                meter.add(loss, acc if acc is not None else loss, images.shape[0])
                 log.advance()
                 if step % run.log_every == 0 or step == stop:
-                    mean = [runtime.mean_over_ranks(v, rt) for v in sums / count]
-                    now = time.perf_counter()
-                    last = {"step": step, "epoch": stream.epoch, "loss": mean[0], "lr": lr,
-                            "acc": mean[1] if acc is not None else None,
-                            "img_s": seen * rt.world_size / (now - tick)}
+                    mean_loss, mean_acc, rate = meter.read(rt)
+                    last = {"step": step, "epoch": stream.epoch, "loss": mean_loss, "lr": lr,
+                            "acc": mean_acc if acc is not None else None, "img_s": rate}
                     log.record(**last)
-                    sums, count, seen, tick = None, 0, 0, now
                 if step % run.ckpt_every == 0 or step == stop:
                     _save(out, model, {**meta, "step": step}, opt, scaler, stream, rt)
                 if step >= stop:
                     break
-        log.close()
-        if rt.main:
-            echo(f"step {step}/{total}: checkpoint in {out / checkpoint.MODEL_FILE}")
-            plot(out, echo)
+        finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         return last
     finally:
         runtime.stop(rt)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -91,6 +92,36 @@ def mean_over_ranks(value: torch.Tensor, rt: Runtime) -> float:
         torch.distributed.all_reduce(value)
         value /= rt.world_size
     return float(value)
+
+
+class Meter:
+    """Running means of (loss, accuracy) between two log records, read as means over the ranks."""
+
+    def __init__(self):
+        self._reset()
+
+    def _reset(self) -> None:
+        self.sums, self.count, self.seen, self.tick = None, 0, 0, time.perf_counter()
+
+    def add(self, loss: torch.Tensor, acc: torch.Tensor, images: int) -> None:
+        values = torch.stack([loss.detach().float(), acc.detach().float()])  # stays on the device: no sync
+        self.sums = values if self.sums is None else self.sums + values
+        self.count, self.seen = self.count + 1, self.seen + images
+
+    def read(self, rt: Runtime) -> tuple[float, float, float]:
+        """(mean loss, mean accuracy, images/s over all ranks) since the last read; starts a new window."""
+        loss, acc = (mean_over_ranks(v, rt) for v in self.sums / self.count)
+        rate = self.seen * rt.world_size / (time.perf_counter() - self.tick)
+        self._reset()
+        return loss, acc, rate
+
+
+def optimizer_step(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> None:
+    """Backward and one optimizer step through the grad scaler (a no-op scaler outside fp16)."""
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
 
 
 def optimizer(model: nn.Module, cfg: OptimConfig) -> torch.optim.AdamW:

@@ -41,6 +41,7 @@ class ContourDatabase(Database):
 
     implemented_backends = ("cuda", "numba", "ref")
     published_backends = ("numba", "ref")  # the backends that replay the released script (search="published")
+    option_aliases = {"numof_thread": "processes"}  # the launchers' process count
     category_columns: tuple  # the category table's columns
     replay_instance_columns: tuple = INSTANCE_COLUMNS  # what the original re-draws per instance
     table_in_layout = True  # the parameter files are part of the written dataset

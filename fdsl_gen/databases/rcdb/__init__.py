@@ -59,7 +59,6 @@ class RCDB(ContourDatabase):
     aliases = ("RCDB", "radial-contour", "rcdb-1k")
     summary = "RCDB (CVPR 2022): radial contours, orbits of a V-gon pushed by noise, 512² on white"
     Config = RCDBConfig
-    option_aliases = {"numof_thread": "processes"}
     category_columns = params.COLUMNS
 
     def __init__(self, config: RCDBConfig):

@@ -61,7 +61,6 @@ class VisualAtom(ContourDatabase):
     aliases = ("VisualAtom", "visualatom", "visual-atom")
     summary = "VisualAtom (CVPR 2023): orbits of noise + two sinusoidal waves, 512² on black"
     Config = VisualAtomConfig
-    option_aliases = {"numof_thread": "processes"}
     category_columns = params.COLUMNS
     replay_instance_columns = ("yc", "xc")
 
