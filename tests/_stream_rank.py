@@ -29,6 +29,7 @@ def main(out: str) -> None:
     assert len({int(c) for c in counts}) == 1, f"ranks yielded different batch counts: {counts}"
     np.savez(f"{out}/rank{dist.get_rank()}.npz", images=np.stack(images), labels=np.stack(labels),
              positions=np.stack(positions), state=np.array(stream.state_dict()["epoch"]))
+    dist.barrier()  # nobody tears the group down under a peer still writing
     dist.destroy_process_group()
 
 

@@ -115,6 +115,7 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                 if step >= stop:
                     break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
+        runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others
         return last
     finally:
         runtime.stop(rt)

@@ -137,6 +137,7 @@ def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
                 if step >= stop:
                     break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
+        runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others
         return last
     finally:
         runtime.stop(rt)

@@ -69,6 +69,13 @@ def start(run: RunConfig) -> Runtime:
     return Runtime(device, rank, world, precision)
 
 
+def barrier(rt: Runtime) -> None:
+    """Wait for every rank. Called at the end of a finished run, so that no rank tears its process group
+    down while another still works (gloo aborts a process whose peer destroyed the group under it)."""
+    if rt.distributed and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+
+
 def stop(rt: Runtime) -> None:
     if rt.distributed and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
