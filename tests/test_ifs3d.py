@@ -141,7 +141,7 @@ def test_3d_table_round_trip(tmp_path):
 
 
 def test_cuda_search_kernel_on_the_host_equals_numba():
-    from fdsl_gen.backends.kernels import HostRunner
+    from fdsl_gen.backends.host_runner import HostRunner
     from fdsl_gen.databases.ifs3d import render_cuda
 
     settings = Settings3D(size=1, n_points=3000, seed=2, stream=fdsl_gen.rng.stream_id("ifs3d/search-points"))

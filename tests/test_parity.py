@@ -66,7 +66,7 @@ def test_numba_equals_reference_on_overflowing_systems(draw_type):
 
 def test_cuda_kernels_on_the_host_handle_overflow_and_fill(cuda_on_host):
     """Overflowing systems fall back to the CPU backend; fill counts equal the reference."""
-    from fdsl_gen.backends.kernels import HostRunner
+    from fdsl_gen.backends.host_runner import HostRunner
     from fdsl_gen.databases.ifs2d import render_cuda
 
     systems = _exploding_systems(2) + [np.array([[0.5, 0.2, -0.1, 0.5, 0.3, 0.1, 0.6],

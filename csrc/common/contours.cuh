@@ -5,7 +5,8 @@
 // draws its vertices' noise (Philox words, the float32 noise of noise.py with __f*_rn intrinsics), moves
 // them (float64 with __d*_rn), and, after a barrier, draws their segments with plain byte stores of the
 // orbit's gray. Threads of one orbit only ever write the same gray, and a barrier separates orbits, so
-// the highest orbit wins every pixel without atomics. The per-vertex cos, sin and wave terms come from
+// the highest orbit wins every pixel without atomics (the race checker's "same-value stores", which
+// tests/test_racecheck.py allows this kernel). The per-vertex cos, sin and wave terms come from
 // the host (libm, as the reference), so that no GPU transcendental enters the geometry.
 #pragma once
 #include "philox.cuh"
@@ -15,7 +16,7 @@
 #define CONTOUR_MAX_VERTICES 4096
 #define CONTOUR_NOISE_SCALE 2.3283064365386962890625e-06  // 10000 / 2**32
 
-__device__ __forceinline__ float contour_pnoise1(float x, const float* gradient) {
+__device__ __forceinline__ float contour_pnoise1(float x, gmem<const float> gradient) {
     const float fl = floorf(x);
     const int i = ((int)fl) % 1024;
     const int ii = (i + 1) % 1024;
@@ -34,8 +35,8 @@ __device__ __forceinline__ unsigned int contour_word(unsigned int seed, unsigned
 }
 
 // render_ref.line_pixels, clipped per pixel; a segment whose bounding box misses the canvas is skipped.
-__device__ void contour_segment(unsigned char* img, int S, long long x0, long long y0, long long x1, long long y1,
-                                unsigned char gray) {
+__device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, long long y0, long long x1,
+                                long long y1, unsigned char gray) {
     if ((x0 > x1 ? x0 : x1) < 0 || (x0 < x1 ? x0 : x1) >= S || (y0 > y1 ? y0 : y1) < 0 || (y0 < y1 ? y0 : y1) >= S)
         return;
     long long dx = x1 - x0, dy = y1 - y0, xs = 1, ys = 1;
@@ -70,20 +71,21 @@ __device__ void contour_segment(unsigned char* img, int S, long long x0, long lo
 }
 
 struct ContourArgs {
-    const long long* vertices; const long long* orbits; const double* eta; const double* c; const double* r0;
-    const double* sx; const double* sy; const double* xc; const double* yc; const long long* table_offset;
-    const double* tables;  // per image at table_offset[b]: cos [q], sin [q], wave1 [q], wave2 [q]
-    const unsigned int* key; const float* gradient; unsigned char* out;
+    gmem<const long long> vertices; gmem<const long long> orbits; gmem<const double> eta; gmem<const double> c;
+    gmem<const double> r0; gmem<const double> sx; gmem<const double> sy; gmem<const double> xc;
+    gmem<const double> yc; gmem<const long long> table_offset;
+    gmem<const double> tables;  // per image at table_offset[b]: cos [q], sin [q], wave1 [q], wave2 [q]
+    gmem<const unsigned int> key; gmem<const float> gradient; gmem<unsigned char> out;
     int size, kind, background, gray_levels;
     unsigned int seed, stream;
 };
 
 // Shared scratch: px, py [q] float64, then ix, iy [q] int64.
-__device__ void contour_init(const ContourArgs& a, int b, int t, int nt, double* px, double* py) {
+__device__ void contour_init(const ContourArgs& a, int b, int t, int nt, smem<double> px, smem<double> py) {
     const int S = a.size, q = (int)a.vertices[b];
-    unsigned char* img = a.out + (long long)b * S * S;
+    const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int k = t; k < S * S; k += nt) img[k] = (unsigned char)a.background;
-    const double* cs = a.tables + a.table_offset[b];
+    const gmem<const double> cs = a.tables + a.table_offset[b];
     for (int v = t; v < q; v += nt) {
         const double x = __dmul_rn(__dmul_rn(cs[v], a.r0[b]), a.sx[b]);
         const double y = __dmul_rn(__dmul_rn(cs[q + v], a.r0[b]), a.sy[b]);
@@ -97,12 +99,12 @@ __device__ __forceinline__ double contour_offset(const ContourArgs& a, int b, do
     return __dsub_rn(__dsub_rn(__dsub_rn(__dmul_rn(p, a.eta[b]), a.eta[b]), w1), w2);
 }
 
-__device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, double* px, double* py,
-                             long long* ix, long long* iy) {
+__device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, smem<double> px, smem<double> py,
+                             smem<long long> ix, smem<long long> iy) {
     const int q = (int)a.vertices[b];
     const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;  // orbit k's first word
     const unsigned int cat = a.key[2 * b], inst = a.key[2 * b + 1];
-    const double* cs = a.tables + a.table_offset[b];
+    const gmem<const double> cs = a.tables + a.table_offset[b];
     for (int v = t; v < q; v += nt) {
         const unsigned int wx = contour_word(a.seed, a.stream, cat, inst, base + 1 + v);
         const unsigned int wy = contour_word(a.seed, a.stream, cat, inst, base + 1 + q + v);
@@ -117,14 +119,14 @@ __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, 
     }
 }
 
-__device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, const long long* ix,
-                             const long long* iy) {
+__device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, smem<const long long> ix,
+                             smem<const long long> iy) {
     const int S = a.size, q = (int)a.vertices[b];
     const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;
     unsigned int gray = bounded(contour_word(a.seed, a.stream, a.key[2 * b], a.key[2 * b + 1], base),
                                 (unsigned int)a.gray_levels);
     gray = gray > 255u ? 255u : gray;
-    unsigned char* img = a.out + (long long)b * S * S;
+    const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int v = t; v < q; v += nt) {
         const int w = v + 1 < q ? v + 1 : 0;
         contour_segment(img, S, ix[v], iy[v], ix[w], iy[w], (unsigned char)gray);
@@ -142,30 +144,29 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
 
 // shared memory: 2 q float64 + 2 q int64 = 32 q bytes (q <= CONTOUR_MAX_VERTICES)
 #ifndef __CUDACC__
-#include <vector>
 #define CONTOUR_KERNELS(prefix)                                                                             \
-    extern "C" void prefix##_render_host(int gx, int gy, int threads, int max_q, CONTOUR_PARAMS) {          \
+    extern "C" void prefix##_render_host(FDSL_GRID_PARAMS, int max_q, CONTOUR_PARAMS) {                     \
         const ContourArgs a = CONTOUR_ARGS;                                                                 \
-        std::vector<double> fx(max_q), fy(max_q);                                                           \
-        std::vector<long long> ix(max_q), iy(max_q);                                                        \
-        for (int b = 0; b < gx; ++b) {                                                                      \
-            for (int t = 0; t < threads; ++t) contour_init(a, b, t, threads, fx.data(), fy.data());         \
+        fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
+        const smem<double> fx = g.shared<double>(), fy = fx + max_q;                                        \
+        const smem<long long> ix = g.shared<long long>(16 * (size_t)max_q), iy = ix + max_q;                \
+        g.run([&](int b, int) {                                                                             \
+            g.phase([&](int t) { contour_init(a, b, t, threads, fx, fy); });                                \
             for (int k = 0; k < (int)orbits[b]; ++k) {                                                      \
-                for (int t = 0; t < threads; ++t)                                                           \
-                    contour_move(a, b, k, t, threads, fx.data(), fy.data(), ix.data(), iy.data());          \
-                for (int t = 0; t < threads; ++t) contour_draw(a, b, k, t, threads, ix.data(), iy.data());  \
+                g.phase([&](int t) { contour_move(a, b, k, t, threads, fx, fy, ix, iy); });                 \
+                g.phase([&](int t) { contour_draw(a, b, k, t, threads, ix, iy); });                         \
             }                                                                                               \
-        }                                                                                                   \
+        });                                                                                                 \
     }
 #else
 #define CONTOUR_KERNELS(prefix)                                                                             \
     extern "C" __global__ void prefix##_render(int max_q, CONTOUR_PARAMS) {                                 \
         extern __shared__ double scratch[];                                                                 \
         const ContourArgs a = CONTOUR_ARGS;                                                                 \
-        double* fx = scratch;                                                                               \
-        double* fy = scratch + max_q;                                                                       \
-        long long* ix = (long long*)(scratch + 2 * max_q);                                                  \
-        long long* iy = ix + max_q;                                                                         \
+        smem<double> fx = scratch;                                                                          \
+        smem<double> fy = scratch + max_q;                                                                  \
+        smem<long long> ix = (long long*)(scratch + 2 * max_q);                                             \
+        smem<long long> iy = ix + max_q;                                                                    \
         const int b = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                         \
         contour_init(a, b, t, nt, fx, fy);                                                                  \
         __syncthreads();                                                                                    \

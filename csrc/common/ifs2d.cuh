@@ -3,7 +3,7 @@
 //
 // trace  (one thread per system): the chaos game in float64 (__dmul_rn/__dadd_rn: never fused), keeping
 //        a checkpoint every `chunk` points, the bounds and whether every value is finite.
-// raster (one block per image and band of rows): every thread re-runs whole chunks from their
+// raster (one block per image and band of rows; images on the grid's x, bands on y): every thread re-runs whole chunks from their
 //        checkpoints (the same operations, so the same points), rescales, draws its 9-bit patch
 //        patterns, and keeps per pixel the largest key (point index + 1) << 1 | cell bit with atomicMax
 //        in shared memory: the last point wins, whatever the thread order. Then the keys become grays or
@@ -18,12 +18,12 @@
 struct Ifs2dState { double x, y; };
 
 // One chaos-game step: map j is the first whose running sum of p reaches u; none repeats the point.
-__device__ __forceinline__ Ifs2dState ifs2d_step(const double* __restrict__ sys, const double* cum, int n_maps,
+__device__ __forceinline__ Ifs2dState ifs2d_step(gmem<const double> __restrict__ sys, const double* cum, int n_maps,
                                                  double u, Ifs2dState s) {
     int j = 0;
     for (int k = 0; k < n_maps; ++k) j += u > cum[k];
     if (j < n_maps) {
-        const double* m = sys + j * IFS2D_ROW;
+        const gmem<const double> m = sys + j * IFS2D_ROW;
         const double nx = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[0]), __dmul_rn(s.y, m[1])), m[4]);
         const double ny = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[2]), __dmul_rn(s.y, m[3])), m[5]);
         s.x = nx;
@@ -32,7 +32,7 @@ __device__ __forceinline__ Ifs2dState ifs2d_step(const double* __restrict__ sys,
     return s;
 }
 
-__device__ __forceinline__ void ifs2d_running_sums(const double* __restrict__ sys, int n_maps, double* cum) {
+__device__ __forceinline__ void ifs2d_running_sums(gmem<const double> __restrict__ sys, int n_maps, double* cum) {
     double total = 0.0;
     for (int k = 0; k < n_maps; ++k) {
         total = __dadd_rn(total, sys[k * IFS2D_ROW + 6]);
@@ -62,16 +62,17 @@ __device__ __forceinline__ unsigned int ifs2d_rescale(double v, double lo, doubl
 
 // systems [U, 7, 7], n_maps [U], u [R, n] with u_row [U], checkpoints [U, n_chunks, 2], bounds [U, 4]
 // (min x, max x, min y, max y), finite [U].
-__device__ void ifs2d_trace_thread(int s, const double* __restrict__ systems, const long long* __restrict__ n_maps,
-                                   const double* __restrict__ u, const long long* __restrict__ u_row, int n,
-                                   int chunk, int n_chunks, double* checkpoints, double* bounds, int* finite) {
-    const double* sys = systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+__device__ void ifs2d_trace_thread(int s, gmem<const double> __restrict__ systems,
+                                   gmem<const long long> __restrict__ n_maps, gmem<const double> __restrict__ u,
+                                   gmem<const long long> __restrict__ u_row, int n, int chunk, int n_chunks,
+                                   gmem<double> checkpoints, gmem<double> bounds, gmem<int> finite) {
+    const gmem<const double> sys = systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
     const int nm = (int)n_maps[s];
-    const double* us = u + u_row[s] * (long long)n;
+    const gmem<const double> us = u + u_row[s] * (long long)n;
     double cum[IFS2D_MAX_MAPS];
     ifs2d_running_sums(sys, nm, cum);
     Ifs2dState p = {0.0, 0.0};
-    double* ck = checkpoints + (long long)s * n_chunks * 2;
+    const gmem<double> ck = checkpoints + (long long)s * n_chunks * 2;
     ck[0] = 0.0;
     ck[1] = 0.0;
     double xlo = 0.0, xhi = 0.0, ylo = 0.0, yhi = 0.0;
@@ -88,7 +89,7 @@ __device__ void ifs2d_trace_thread(int s, const double* __restrict__ systems, co
             ck[2 * ((i + 1) / chunk) + 1] = p.y;
         }
     }
-    double* b = bounds + 4 * (long long)s;
+    const gmem<double> b = bounds + 4 * (long long)s;
     b[0] = xlo; b[1] = xhi; b[2] = ylo; b[3] = yhi;
     finite[s] = ok ? 1 : 0;
 }
@@ -96,29 +97,30 @@ __device__ void ifs2d_trace_thread(int s, const double* __restrict__ systems, co
 // ---- raster -----------------------------------------------------------------------------------------
 
 struct Ifs2dRasterArgs {
-    const double* systems; const long long* n_maps; const double* u; const double* checkpoints;
-    const double* bounds; const long long* system_of; const long long* flip; const unsigned int* patch_key;
-    const unsigned char* color_table; unsigned char* out;
+    gmem<const double> systems; gmem<const long long> n_maps; gmem<const double> u; gmem<const double> checkpoints;
+    gmem<const double> bounds; gmem<const long long> system_of; gmem<const long long> flip;
+    gmem<const unsigned int> patch_key; gmem<const unsigned char> color_table; gmem<unsigned char> out;
     int n, chunk, n_chunks, size, pad, channels, patch, color, band_rows;
     unsigned int seed, stream;
 };
 
-__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, unsigned int* keys) {
+__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, smem<unsigned int> keys) {
     for (int k = t; k < a.band_rows * a.size; k += nt) keys[k] = 0u;
 }
 
-__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int b, int band, int t, int nt, unsigned int* keys) {
+__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int b, int band, int t, int nt,
+                                   smem<unsigned int> keys) {
     const int s = (int)a.system_of[b];
-    const double* sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+    const gmem<const double> sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
     const int nm = (int)a.n_maps[s];
     double cum[IFS2D_MAX_MAPS];
     ifs2d_running_sums(sys, nm, cum);
-    const double* bd = a.bounds + 4 * (long long)s;
+    const gmem<const double> bd = a.bounds + 4 * (long long)s;
     const int S = a.size, r0 = band * a.band_rows, r1 = r0 + a.band_rows;
     const bool vflip = a.flip[b] == 0 || a.flip[b] == 2, hflip = a.flip[b] >= 2;
     const unsigned int cat = a.patch_key[2 * b], rid = a.patch_key[2 * b + 1];
     for (int c = t; c < a.n_chunks; c += nt) {
-        const double* ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
+        const gmem<const double> ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
         Ifs2dState p = {ck[0], ck[1]};
         const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
         Philox4 words = {{0u, 0u, 0u, 0u}};
@@ -153,10 +155,10 @@ __device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int b, int band, in
 }
 
 __device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int b, int band, int t, int nt,
-                                     const unsigned int* keys) {
+                                     smem<const unsigned int> keys) {
     const int S = a.size, r0 = band * a.band_rows;
     const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
-    unsigned char* img = a.out + (long long)b * a.channels * S * S;
+    const gmem<unsigned char> img = a.out + (long long)b * a.channels * S * S;
     for (int k = t; k < rows * S; k += nt) {
         const unsigned int key = keys[k];
         const int pixel = (r0 + k / S) * S + k % S;
@@ -173,24 +175,24 @@ __device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int b, int band, 
 // ---- fill (search) ----------------------------------------------------------------------------------
 
 struct Ifs2dFillArgs {
-    const double* systems; const long long* n_maps; const double* u; const long long* u_row;
-    const double* checkpoints; const double* bounds; long long* filled;
+    gmem<const double> systems; gmem<const long long> n_maps; gmem<const double> u; gmem<const long long> u_row;
+    gmem<const double> checkpoints; gmem<const double> bounds; gmem<long long> filled;
     int n, chunk, n_chunks, size, pad;
 };
 
-__device__ void ifs2d_fill_clear(const Ifs2dFillArgs& a, int t, int nt, unsigned int* bits) {
+__device__ void ifs2d_fill_clear(const Ifs2dFillArgs& a, int t, int nt, smem<unsigned int> bits) {
     for (int k = t; k < (a.size * a.size + 31) / 32; k += nt) bits[k] = 0u;
 }
 
-__device__ void ifs2d_fill_mark(const Ifs2dFillArgs& a, int s, int t, int nt, unsigned int* bits) {
-    const double* sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
+__device__ void ifs2d_fill_mark(const Ifs2dFillArgs& a, int s, int t, int nt, smem<unsigned int> bits) {
+    const gmem<const double> sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
     const int nm = (int)a.n_maps[s];
-    const double* us = a.u + a.u_row[s] * (long long)a.n;
+    const gmem<const double> us = a.u + a.u_row[s] * (long long)a.n;
     double cum[IFS2D_MAX_MAPS];
     ifs2d_running_sums(sys, nm, cum);
-    const double* bd = a.bounds + 4 * (long long)s;
+    const gmem<const double> bd = a.bounds + 4 * (long long)s;
     for (int c = t; c < a.n_chunks; c += nt) {
-        const double* ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
+        const gmem<const double> ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
         Ifs2dState p = {ck[0], ck[1]};
         const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
         for (int i = first; i < last; ++i) {
@@ -205,16 +207,16 @@ __device__ void ifs2d_fill_mark(const Ifs2dFillArgs& a, int s, int t, int nt, un
     }
 }
 
-__device__ void ifs2d_fill_count(const Ifs2dFillArgs& a, int s, int t, int nt, unsigned int* bits) {
+__device__ void ifs2d_fill_count(const Ifs2dFillArgs& a, int s, int t, int nt, smem<unsigned int> bits) {
     // every thread sums a share of the words into word slot t of a second array, then thread 0 adds them
     const int words = (a.size * a.size + 31) / 32;
-    unsigned int* partial = bits + words;
+    const smem<unsigned int> partial = bits + words;
     unsigned int total = 0;
     for (int k = t; k < words; k += nt) total += (unsigned int)__popc(bits[k]);
     partial[t] = total;
 }
 
-__device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, const unsigned int* bits) {
+__device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, smem<const unsigned int> bits) {
     if (t != 0) return;
     const int words = (a.size * a.size + 31) / 32;
     long long total = 0;
@@ -225,7 +227,8 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, con
 // ---- kernels and their host drivers, under one prefix per database ----------------------------------
 // Kernels take plain arguments (no structs cross the launch), in the order of the Args structs. A host
 // build (no __CUDACC__) defines, under the same prefix, drivers `<prefix>_<kernel>_host(grid x, grid y,
-// threads per block, kernel arguments...)` that run each kernel's phases for every thread of every block.
+// threads per block, dynamic shared bytes, kernel arguments...)` that run each kernel's phases for every
+// thread of every block (host_shim.h).
 
 #define IFS2D_TRACE_PARAMS                                                                                  \
     int n_sys, const double *systems, const long long *n_maps, const double *u, const long long *u_row, int n, \
@@ -246,31 +249,33 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, con
 #define IFS2D_FILL_ARGS {systems, n_maps, u, u_row, checkpoints, bounds, filled, n, chunk, n_chunks, size, pad}
 
 #ifndef __CUDACC__
-#include <vector>
-#define IFS2D_KERNELS(prefix)                                                                          \
-    extern "C" void prefix##_trace_host(int gx, int gy, int threads, IFS2D_TRACE_PARAMS) {                  \
-        for (int s = 0; s < gx * threads && s < n_sys; ++s)                                                \
-            ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
+#define IFS2D_KERNELS(prefix)                                                                               \
+    extern "C" void prefix##_trace_host(FDSL_GRID_PARAMS, IFS2D_TRACE_PARAMS) {                             \
+        fdsl_host::Grid(FDSL_GRID_ARGS).threads([&](int s) {                                                \
+            if (s < n_sys)                                                                                  \
+                ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
+        });                                                                                                 \
     }                                                                                                       \
-    extern "C" void prefix##_raster_host(int gx, int gy, int threads, IFS2D_RASTER_PARAMS) {                \
+    extern "C" void prefix##_raster_host(FDSL_GRID_PARAMS, IFS2D_RASTER_PARAMS) {                           \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
-        std::vector<unsigned int> keys((size_t)band_rows * size);                                           \
-        for (int b = 0; b < gy; ++b)                                                                        \
-            for (int band = 0; band < gx; ++band) {                                                         \
-                for (int t = 0; t < threads; ++t) ifs2d_raster_clear(a, t, threads, keys.data());           \
-                for (int t = 0; t < threads; ++t) ifs2d_raster_stamp(a, b, band, t, threads, keys.data());  \
-                for (int t = 0; t < threads; ++t) ifs2d_raster_resolve(a, b, band, t, threads, keys.data());\
-            }                                                                                               \
+        fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
+        const smem<unsigned int> keys = g.shared<unsigned int>();                                           \
+        g.run([&](int b, int band) {                                                                        \
+            g.phase([&](int t) { ifs2d_raster_clear(a, t, threads, keys); });                               \
+            g.phase([&](int t) { ifs2d_raster_stamp(a, b, band, t, threads, keys); });                      \
+            g.phase([&](int t) { ifs2d_raster_resolve(a, b, band, t, threads, keys); });                    \
+        });                                                                                                 \
     }                                                                                                       \
-    extern "C" void prefix##_fill_host(int gx, int gy, int threads, IFS2D_FILL_PARAMS) {                    \
+    extern "C" void prefix##_fill_host(FDSL_GRID_PARAMS, IFS2D_FILL_PARAMS) {                               \
         const Ifs2dFillArgs a = IFS2D_FILL_ARGS;                                                            \
-        std::vector<unsigned int> bits((size_t)(size * size + 31) / 32 + threads);                          \
-        for (int s = 0; s < gx; ++s) {                                                                      \
-            for (int t = 0; t < threads; ++t) ifs2d_fill_clear(a, t, threads, bits.data());                 \
-            for (int t = 0; t < threads; ++t) ifs2d_fill_mark(a, s, t, threads, bits.data());               \
-            for (int t = 0; t < threads; ++t) ifs2d_fill_count(a, s, t, threads, bits.data());              \
-            for (int t = 0; t < threads; ++t) ifs2d_fill_sum(a, s, t, threads, bits.data());                \
-        }                                                                                                   \
+        fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
+        const smem<unsigned int> bits = g.shared<unsigned int>();                                           \
+        g.run([&](int s, int) {                                                                             \
+            g.phase([&](int t) { ifs2d_fill_clear(a, t, threads, bits); });                                 \
+            g.phase([&](int t) { ifs2d_fill_mark(a, s, t, threads, bits); });                               \
+            g.phase([&](int t) { ifs2d_fill_count(a, s, t, threads, bits); });                              \
+            g.phase([&](int t) { ifs2d_fill_sum(a, s, t, threads, bits); });                                \
+        });                                                                                                 \
     }
 #else
 #define IFS2D_KERNELS(prefix)                                                                               \
@@ -282,7 +287,7 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, con
     extern "C" __global__ void prefix##_raster(IFS2D_RASTER_PARAMS) {                                       \
         extern __shared__ unsigned int keys[];                                                              \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
-        const int band = blockIdx.x, b = blockIdx.y, t = threadIdx.x, nt = blockDim.x;                      \
+        const int b = blockIdx.x, band = blockIdx.y, t = threadIdx.x, nt = blockDim.x;                      \
         ifs2d_raster_clear(a, t, nt, keys);                                                                 \
         __syncthreads();                                                                                    \
         ifs2d_raster_stamp(a, b, band, t, nt, keys);                                                        \

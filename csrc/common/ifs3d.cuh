@@ -4,8 +4,11 @@
 // models   (one thread per model): the chaos game is run three times from the same Philox uniforms, so
 //          that no float64 cloud is stored: bounds (and finiteness), then the normalised values' sums
 //          (left to right, as the reference), then the centred float32 points.
-// views    (one block per image): each thread projects a share of the points; lit pixels are plain byte
-//          stores of 255, which no order can change.
+// views    (one block per image and band of rows; images on the grid's x, bands on y): each thread
+//          projects a share of the points and sets the bits of the band's pixels they light in a bitmap in
+//          shared memory (atomicOr); after a barrier every thread writes its own pixels, 255 or 0. The
+//          launcher sizes the bands so that a band's bitmap fits its shared memory; an image larger than
+//          one band (over 886² at 96 KB) has every band project every point.
 // evaluate (one thread per search candidate): two more runs give the mean and the variance of each axis.
 #pragma once
 #include "philox.cuh"
@@ -14,7 +17,7 @@
 #define IFS3D_ROW 13  // a .. l, p
 
 struct Ifs3dChain {
-    const double* sys;
+    gmem<const double> sys;
     int n_maps;
     double cum[IFS3D_MAX_MAPS];
     unsigned int seed, stream, cat, model;
@@ -41,7 +44,7 @@ __device__ __forceinline__ void ifs3d_next(Ifs3dChain& ch) {
     int j = 0;
     for (int k = 0; k < ch.n_maps; ++k) j += u > ch.cum[k];
     if (j < ch.n_maps) {
-        const double* m = ch.sys + j * IFS3D_ROW;
+        const gmem<const double> m = ch.sys + j * IFS3D_ROW;
         const double x = ch.x, y = ch.y, z = ch.z;
         ch.x = __dadd_rn(__dadd_rn(__dadd_rn(__dmul_rn(x, m[0]), __dmul_rn(y, m[1])), __dmul_rn(z, m[2])), m[9]);
         ch.y = __dadd_rn(__dadd_rn(__dadd_rn(__dmul_rn(x, m[3]), __dmul_rn(y, m[4])), __dmul_rn(z, m[5])), m[10]);
@@ -86,8 +89,8 @@ __device__ Ifs3dCloud ifs3d_cloud(Ifs3dChain ch, int n_points) {
 }
 
 // The chain of system s, its uniforms keyed by keys[s] = (category, model).
-__device__ __forceinline__ Ifs3dChain ifs3d_chain(const double* systems, const long long* n_maps,
-                                                  const unsigned int* keys, int s, unsigned int seed,
+__device__ __forceinline__ Ifs3dChain ifs3d_chain(gmem<const double> systems, gmem<const long long> n_maps,
+                                                  gmem<const unsigned int> keys, int s, unsigned int seed,
                                                   unsigned int stream) {
     Ifs3dChain ch;
     ch.sys = systems + (long long)s * IFS3D_MAX_MAPS * IFS3D_ROW;
@@ -100,7 +103,8 @@ __device__ __forceinline__ Ifs3dChain ifs3d_chain(const double* systems, const l
 }
 
 struct Ifs3dModelArgs {
-    const double* systems; const long long* n_maps; const unsigned int* keys; float* points; int* finite;
+    gmem<const double> systems; gmem<const long long> n_maps; gmem<const unsigned int> keys; gmem<float> points;
+    gmem<int> finite;
     int n_sys, n_points; unsigned int seed, stream;
 };
 
@@ -108,7 +112,7 @@ __device__ void ifs3d_model_thread(const Ifs3dModelArgs& a, int s) {
     Ifs3dChain ch = ifs3d_chain(a.systems, a.n_maps, a.keys, s, a.seed, a.stream);
     const Ifs3dCloud cl = ifs3d_cloud(ch, a.n_points);
     const int m = a.n_points - 1;
-    float* out = a.points + (long long)s * 3 * m;
+    const gmem<float> out = a.points + (long long)s * 3 * m;
     bool finite = true;
     ifs3d_start(ch);
     for (int p = 0; p < m; ++p) {
@@ -124,23 +128,23 @@ __device__ void ifs3d_model_thread(const Ifs3dModelArgs& a, int s) {
 }
 
 struct Ifs3dViewArgs {
-    const float* points; const int* finite; const long long* system_of; const double* mvp; unsigned char* out;
-    int n_points, size;
+    gmem<const float> points; gmem<const int> finite; gmem<const long long> system_of; gmem<const double> mvp;
+    gmem<unsigned char> out;
+    int n_points, size, band_rows;
 };
 
-__device__ void ifs3d_view_clear(const Ifs3dViewArgs& a, int b, int t, int nt) {
-    unsigned char* img = a.out + (long long)b * a.size * a.size;
-    for (int k = t; k < a.size * a.size; k += nt) img[k] = 0;
+// Shared memory `lit`: bit k % 32 of word k / 32 for pixel k of the band (row-major from its first row).
+__device__ void ifs3d_view_clear(const Ifs3dViewArgs& a, int t, int nt, smem<unsigned int> lit) {
+    for (int k = t; k < (a.band_rows * a.size + 31) / 32; k += nt) lit[k] = 0u;
 }
 
-__device__ void ifs3d_view_project(const Ifs3dViewArgs& a, int b, int t, int nt) {
+__device__ void ifs3d_view_project(const Ifs3dViewArgs& a, int b, int band, int t, int nt, smem<unsigned int> lit) {
     const long long s = a.system_of[b];
     if (!a.finite[s]) return;
-    const int m = a.n_points - 1, S = a.size;
-    const float* pts = a.points + s * 3 * m;
-    const double* M = a.mvp + 16LL * b;
+    const int m = a.n_points - 1, S = a.size, r0 = band * a.band_rows, r1 = r0 + a.band_rows;
+    const gmem<const float> pts = a.points + s * 3 * m;
+    const gmem<const double> M = a.mvp + 16LL * b;
     const double half = (double)S / 2.0;
-    unsigned char* img = a.out + (long long)b * S * S;
     for (int i = t; i < m; i += nt) {
         const double x = pts[i], y = pts[m + i], z = pts[2 * m + i];
         double c[4];
@@ -152,12 +156,23 @@ __device__ void ifs3d_view_project(const Ifs3dViewArgs& a, int b, int t, int nt)
                                  half), 256.0), 0.5)), 256.0));
         const double row = floor(__ddiv_rn(floor(__dadd_rn(__dmul_rn(__dmul_rn(__dadd_rn(__ddiv_rn(c[1], c[3]), 1.0),
                                  half), 256.0), 0.5)), 256.0));
-        if (col >= 0 && col < S && row >= 0 && row < S) img[(long long)row * S + (long long)col] = 255;
+        if (col >= 0 && col < S && row >= r0 && row < r1 && row < S) {
+            const int k = ((int)row - r0) * S + (int)col;
+            atomicOr(&lit[k >> 5], 1u << (k & 31));
+        }
     }
 }
 
+__device__ void ifs3d_view_write(const Ifs3dViewArgs& a, int b, int band, int t, int nt,
+                                 smem<const unsigned int> lit) {
+    const int S = a.size, r0 = band * a.band_rows;
+    const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
+    const gmem<unsigned char> img = a.out + ((long long)b * S + r0) * S;
+    for (int k = t; k < rows * S; k += nt) img[k] = (lit[k >> 5] >> (k & 31)) & 1u ? 255 : 0;
+}
+
 struct Ifs3dEvalArgs {
-    const double* systems; const long long* n_maps; const unsigned int* keys; int* accepted;
+    gmem<const double> systems; gmem<const long long> n_maps; gmem<const unsigned int> keys; gmem<int> accepted;
     int n_sys, n_points; unsigned int seed, stream; double threshold;
 };
 
@@ -199,8 +214,8 @@ __device__ void ifs3d_eval_thread(const Ifs3dEvalArgs& a, int s) {
 #define IFS3D_MODEL_ARGS {systems, n_maps, keys, points, finite, n_sys, n_points, seed, stream}
 #define IFS3D_VIEW_PARAMS                                                                                   \
     const float *points, const int *finite, const long long *system_of, const double *mvp, unsigned char *out, \
-        int n_points, int size
-#define IFS3D_VIEW_ARGS {points, finite, system_of, mvp, out, n_points, size}
+        int n_points, int size, int band_rows
+#define IFS3D_VIEW_ARGS {points, finite, system_of, mvp, out, n_points, size, band_rows}
 #define IFS3D_EVAL_PARAMS                                                                                   \
     const double *systems, const long long *n_maps, const unsigned int *keys, int *accepted, int n_sys,     \
         int n_points, unsigned int seed, unsigned int stream, double threshold
@@ -208,20 +223,23 @@ __device__ void ifs3d_eval_thread(const Ifs3dEvalArgs& a, int s) {
 
 #ifndef __CUDACC__
 #define IFS3D_KERNELS(prefix)                                                                               \
-    extern "C" void prefix##_models_host(int gx, int gy, int threads, IFS3D_MODEL_PARAMS) {                 \
+    extern "C" void prefix##_models_host(FDSL_GRID_PARAMS, IFS3D_MODEL_PARAMS) {                            \
         const Ifs3dModelArgs a = IFS3D_MODEL_ARGS;                                                          \
-        for (int s = 0; s < gx * threads && s < n_sys; ++s) ifs3d_model_thread(a, s);                       \
+        fdsl_host::Grid(FDSL_GRID_ARGS).threads([&](int s) { if (s < n_sys) ifs3d_model_thread(a, s); });   \
     }                                                                                                       \
-    extern "C" void prefix##_views_host(int gx, int gy, int threads, IFS3D_VIEW_PARAMS) {                   \
+    extern "C" void prefix##_views_host(FDSL_GRID_PARAMS, IFS3D_VIEW_PARAMS) {                              \
         const Ifs3dViewArgs a = IFS3D_VIEW_ARGS;                                                            \
-        for (int b = 0; b < gx; ++b) {                                                                      \
-            for (int t = 0; t < threads; ++t) ifs3d_view_clear(a, b, t, threads);                           \
-            for (int t = 0; t < threads; ++t) ifs3d_view_project(a, b, t, threads);                         \
-        }                                                                                                   \
+        fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
+        const smem<unsigned int> lit = g.shared<unsigned int>();                                            \
+        g.run([&](int b, int band) {                                                                        \
+            g.phase([&](int t) { ifs3d_view_clear(a, t, threads, lit); });                                  \
+            g.phase([&](int t) { ifs3d_view_project(a, b, band, t, threads, lit); });                       \
+            g.phase([&](int t) { ifs3d_view_write(a, b, band, t, threads, lit); });                         \
+        });                                                                                                 \
     }                                                                                                       \
-    extern "C" void prefix##_evaluate_host(int gx, int gy, int threads, IFS3D_EVAL_PARAMS) {                \
+    extern "C" void prefix##_evaluate_host(FDSL_GRID_PARAMS, IFS3D_EVAL_PARAMS) {                           \
         const Ifs3dEvalArgs a = IFS3D_EVAL_ARGS;                                                            \
-        for (int s = 0; s < gx * threads && s < n_sys; ++s) ifs3d_eval_thread(a, s);                        \
+        fdsl_host::Grid(FDSL_GRID_ARGS).threads([&](int s) { if (s < n_sys) ifs3d_eval_thread(a, s); });    \
     }
 #else
 #define IFS3D_KERNELS(prefix)                                                                               \
@@ -231,10 +249,14 @@ __device__ void ifs3d_eval_thread(const Ifs3dEvalArgs& a, int s) {
         if (s < n_sys) ifs3d_model_thread(a, s);                                                            \
     }                                                                                                       \
     extern "C" __global__ void prefix##_views(IFS3D_VIEW_PARAMS) {                                          \
+        extern __shared__ unsigned int lit[];                                                               \
         const Ifs3dViewArgs a = IFS3D_VIEW_ARGS;                                                            \
-        ifs3d_view_clear(a, blockIdx.x, threadIdx.x, blockDim.x);                                           \
+        const int b = blockIdx.x, band = blockIdx.y, t = threadIdx.x, nt = blockDim.x;                      \
+        ifs3d_view_clear(a, t, nt, lit);                                                                    \
         __syncthreads();                                                                                    \
-        ifs3d_view_project(a, blockIdx.x, threadIdx.x, blockDim.x);                                         \
+        ifs3d_view_project(a, b, band, t, nt, lit);                                                         \
+        __syncthreads();                                                                                    \
+        ifs3d_view_write(a, b, band, t, nt, lit);                                                           \
     }                                                                                                       \
     extern "C" __global__ void prefix##_evaluate(IFS3D_EVAL_PARAMS) {                                       \
         const Ifs3dEvalArgs a = IFS3D_EVAL_ARGS;                                                            \

@@ -3,8 +3,8 @@
 Nothing here runs at import. `module(key)` compiles `csrc/<key>.cu` the first time it is asked for (the
 text goes in through `RawModule(code=...)` with `-I csrc`, a hash of every source as a define so that a
 changed header forces a recompile past CuPy's cache, and `--fmad=false` so that no multiply-add is
-fused), keeps it, and remembers a failure instead of retrying it on every call. Arrays cross between
-torch and CuPy through DLPack, without copies.
+fused), keeps it, and remembers a failure instead of retrying it on every call. Kernels take torch
+tensors' device pointers as plain integers (`kernels.CudaRunner`).
 """
 
 from __future__ import annotations
@@ -73,20 +73,10 @@ def torch_stream():
     import cupy
     import torch
 
-    return cupy.cuda.ExternalStream(torch.cuda.current_stream().cuda_stream)
+    key = (torch.cuda.current_stream().cuda_stream, torch.cuda.current_device())
+    if key not in _streams:
+        _streams[key] = cupy.cuda.ExternalStream(*key)
+    return _streams[key]
 
 
-def to_cupy(tensor):
-    """A CuPy view of a CUDA torch tensor (DLPack, no copy)."""
-    import cupy
-
-    return cupy.from_dlpack(tensor)
-
-
-def device_array(array, dtype=None):
-    """A NumPy array copied to the current CUDA device as a torch tensor, then viewed by CuPy."""
-    import numpy as np
-    import torch
-
-    t = torch.from_numpy(np.ascontiguousarray(array, dtype=dtype)).cuda()
-    return t, to_cupy(t)
+_streams: dict = {}  # (CUDA stream handle, device) -> CuPy ExternalStream, made once per stream

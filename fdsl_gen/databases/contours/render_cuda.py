@@ -29,12 +29,13 @@ def render(batch: ContourBatch, settings: ContourSettings, runner=None):
     if max_q > MAX_VERTICES:
         raise UsageError(f"the CUDA contour kernel draws at most {MAX_VERTICES} vertices per orbit, got {max_q}")
     tables, offsets = vertex_tables(batch.vertices, batch.n1, batch.n2)
-    up = runner.upload
+    arrays = runner.upload(batch.vertices.astype(np.int64), batch.orbits.astype(np.int64), batch.eta, batch.c,
+                           batch.r0, batch.sx, batch.sy, batch.xc, batch.yc, offsets, tables,
+                           batch.key.astype(np.uint32))
+    gradient = runner.constant("contours/gradient", lambda: GRADIENT)
     out = runner.empty((batch.size, 1, settings.size, settings.size), np.uint8)
     key = settings.database
     runner.launch(key, f"{key}_render", (batch.size,), THREADS, 32 * max_q, SIGNATURE,
-                  [max_q, up(batch.vertices.astype(np.int64)), up(batch.orbits.astype(np.int64)), up(batch.eta),
-                   up(batch.c), up(batch.r0), up(batch.sx), up(batch.sy), up(batch.xc), up(batch.yc), up(offsets),
-                   up(tables), up(batch.key.astype(np.uint32)), up(GRADIENT), out, settings.size, settings.kind,
-                   settings.background, settings.gray_levels, settings.seed, settings.stream])
+                  [max_q, *arrays, gradient, out, settings.size, settings.kind, settings.background,
+                   settings.gray_levels, settings.seed, settings.stream])
     return runner.result(out)

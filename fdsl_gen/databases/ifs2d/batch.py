@@ -59,11 +59,13 @@ class IFSBatch:
     system_of: np.ndarray  # [B] int64, index into systems
     flip: np.ndarray  # [B] int64, 0..3: the originals' flip0..flip3
     patch_key: np.ndarray  # [B, 2] uint32: (category, render id) counter words of the patch patterns
+    finite: np.ndarray | None = None  # [U] bool, if known: whether each system's chaos game stays finite
 
     def __post_init__(self):
         u, b = self.systems.shape[0], self.system_of.shape[0]
         assert self.systems.shape == (u, MAX_MAPS, 7) and self.systems.dtype == np.float64
         assert self.n_maps.shape == (u,) and self.flip.shape == (b,) and self.patch_key.shape == (b, 2)
+        assert self.finite is None or self.finite.shape == (u,)
 
     @property
     def size(self) -> int:
