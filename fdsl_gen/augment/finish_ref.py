@@ -1,12 +1,13 @@
 """The float end of the pipeline, the reference: uint8 → normalised float, random erasing, channels.
 
-For image b: v / 255, then (v - mean[c]) / std[c] in float32 (timm's ToTensor + Normalize); a gray
-image gives `channels` equal planes. Inside the erase box (top, left, h, w) every channel and pixel
-is replaced by its own N(0, 1) value (timm's RandomErasing, mode "pixel", on the normalised tensor).
-The noise of channel c, pixel (y, x) of a size S output reads Philox-4x32-10 at counter
-(offset, 0, 0, 0), offset = (c·S + y)·S + x, key = the image's 64-bit noise seed (low, high words),
-and maps words (i1, i2) by Box–Muller: sqrt(-2 ln((i1 + 1) / 2³²)) · cos(2π i2 / 2³²).
-`finish_triton` must match: the affine part exactly, the noise within float32 rounding of log/cos.
+For image b: v / 255, then (v - mean[c]) / std[c] in float32 with correctly rounded divisions, in that
+order (timm's ToTensor + Normalize); a gray image gives `channels` equal planes. Inside the erase box
+(top, left, h, w) every channel and pixel is replaced by its own N(0, 1) value (timm's RandomErasing,
+mode "pixel", on the normalised tensor). The noise of channel c, pixel (y, x) of a size S output reads
+Philox-4x32-10 at counter (offset, 0, 0, 0) (offset = (c·S + y)·S + x, low word first), key = the
+image's 64-bit noise seed (low, high words), and maps words (i1, i2) by `gauss_ref.normal`
+(Box–Muller from IEEE basic operations only). `finish_triton` must match this bit for bit, noise
+included; float16/bfloat16 outputs are the float32 result rounded to nearest even.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import rng
+from .gauss_ref import normal
 
 
 def noise(seed: int, channels: int, size: int, top: int, left: int, h: int, w: int) -> np.ndarray:
@@ -22,9 +24,7 @@ def noise(seed: int, channels: int, size: int, top: int, left: int, h: int, w: i
     offset = ((c * size + y) * size + x).astype(np.uint64)
     i1, i2, _, _ = rng.philox4x32_10(offset & np.uint64(0xFFFFFFFF), offset >> np.uint64(32), 0, 0,
                                      int(seed) & 0xFFFFFFFF, int(seed) >> 32)
-    u1 = (i1.astype(np.float64) + 1.0) / 4294967296.0
-    u2 = i2.astype(np.float64) / 4294967296.0
-    return (np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)).astype(np.float32)
+    return normal(i1, i2)
 
 
 def finish(images: np.ndarray, erase: np.ndarray, noise_seed: np.ndarray, channels: int, mean, std) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from . import finish_ref, randaugment_ref, resample_ref
+from ..backends.kernels import to_device
 from .config import AugmentConfig
 from .params import AugmentParams
 
@@ -40,7 +41,7 @@ def augment(images, params: AugmentParams, config: AugmentConfig, impl: str = "a
     """
     is_cuda = isinstance(images, torch.Tensor) and images.is_cuda
     if impl == "auto":
-        impl = "fast" if is_cuda else "ref"
+        impl = "fast" if is_cuda and _gpu_path_trusted() else "ref"
     channels = work_channels(images.shape[1], config)
     out_hw = (config.size, config.size)
     dtype = TORCH_DTYPES[config.dtype]
@@ -49,14 +50,14 @@ def augment(images, params: AugmentParams, config: AugmentConfig, impl: str = "a
 
         src = images if isinstance(images, torch.Tensor) else torch.from_numpy(images)
         small = resample_triton.resample(src, params.boxes, params.flips, out_hw, config.interpolation,
-                                         channels=channels, out_dtype=torch.uint8)
+                                         channels=channels)
         if params.ops.shape[1]:
             small = randaugment_torch.apply(small, params.ops, params.args, config.fill[:channels])
         return finish_triton.finish(small, params.erase, params.noise_seed, config.channels, config.mean, config.std,
                                     dtype, config.channels_last)
     array = images if isinstance(images, np.ndarray) else images.cpu().numpy()
     small = resample_ref.resample(array, params.boxes, params.flips, out_hw, config.interpolation,
-                                  channels=channels, out_dtype=np.uint8)
+                                  channels=channels)
     if params.ops.shape[1]:
         small = randaugment_ref.apply(small, params.ops, params.args, config.fill[:channels])
     out = torch.from_numpy(finish_ref.finish(small, params.erase, params.noise_seed, config.channels,
@@ -64,4 +65,10 @@ def augment(images, params: AugmentParams, config: AugmentConfig, impl: str = "a
     if config.channels_last:
         out = out.contiguous(memory_format=torch.channels_last)
     device = images.device if isinstance(images, torch.Tensor) else "cpu"
-    return out.to(device)
+    return to_device(out, device) if str(device) != "cpu" else out
+
+
+def _gpu_path_trusted() -> bool:
+    from ..selfcheck import augment_trusted
+
+    return augment_trusted()

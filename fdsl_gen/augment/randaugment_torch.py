@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from fdsl_gen.augment import randaugment_ref as ref
+from fdsl_gen.backends.kernels import to_device
 
 
 def _as_numpy(a, dtype) -> np.ndarray:
@@ -27,7 +28,7 @@ def _as_numpy(a, dtype) -> np.ndarray:
 
 def _per_image(values: np.ndarray, device, dtype=torch.float64) -> torch.Tensor:
     """[N] host values -> [N, 1, 1, 1] on the device, to broadcast over [N, C, H, W]."""
-    return torch.as_tensor(values, dtype=dtype, device=device).view(-1, 1, 1, 1)
+    return to_device(np.asarray(values), device, dtype).view(-1, 1, 1, 1)
 
 
 def _apply_lut(x: torch.Tensor, lut: torch.Tensor) -> torch.Tensor:
@@ -52,7 +53,10 @@ def _histograms(x: torch.Tensor) -> torch.Tensor:
     """[N, C, 256] int64 pixel counts per image and channel."""
     n, c = x.shape[:2]
     rows = torch.arange(n * c, device=x.device).view(n, c, 1) * 256
-    return torch.bincount((x.reshape(n, c, -1).long() + rows).reshape(-1), minlength=n * c * 256).view(n, c, 256)
+    index = (x.reshape(n, c, -1).long() + rows).reshape(-1)
+    # a scatter-add into a known size (CUDA's bincount reads the maximum back to the host first)
+    counts = torch.zeros(n * c * 256, dtype=torch.int64, device=x.device)
+    return counts.scatter_add_(0, index, torch.ones_like(index)).view(n, c, 256)
 
 
 def _equalize(x: torch.Tensor) -> torch.Tensor:
@@ -120,7 +124,7 @@ def _affine(x: torch.Tensor, matrices: np.ndarray, fill) -> torch.Tensor:
 
     across = [ref.cubic(*(tap(r, col) for col in cols), dx) for r in rows]
     v = ref.cubic(*across, dy).clamp(0.0, 255.0).to(torch.uint8)
-    colour = torch.as_tensor(fill[:c], dtype=torch.uint8, device=x.device).view(1, c, 1, 1)
+    colour = to_device(np.asarray(fill[:c], dtype=np.uint8), x.device).view(1, c, 1, 1)
     return torch.where(inside.unsqueeze(1), v, colour)
 
 
@@ -175,6 +179,6 @@ def apply(images: torch.Tensor, ops, args, fill) -> torch.Tensor:
             if len(chosen) == out.shape[0]:  # the whole batch: no gather / scatter
                 out = _apply_op(out, int(op), args[chosen, layer], fill)
                 continue
-            index = torch.as_tensor(chosen, device=out.device)
+            index = to_device(chosen, out.device)
             out[index] = _apply_op(out[index], int(op), args[chosen, layer], fill)
     return out

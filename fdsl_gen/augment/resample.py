@@ -1,7 +1,7 @@
-"""Crop + resample + flip + normalise + dtype + channels for a batch, on the device the images are on.
+"""Crop + resample + flip to uint8 for a batch, on the device the images are on.
 
-CUDA tensors go through the Triton kernel (`resample_triton`); anything else through the NumPy
-reference (`resample_ref`), which is also the specification both are tested against.
+CUDA tensors go through the Triton kernels (`resample_triton`); anything else through the NumPy
+reference (`resample_ref`: Pillow's 8-bit resize, exactly), which both must equal byte for byte.
 """
 
 from __future__ import annotations
@@ -20,16 +20,23 @@ def full_boxes(batch: int, height: int, width: int) -> np.ndarray:
 
 
 def resample(images, boxes, flips, out_hw: tuple[int, int], mode: str = "bicubic", channels: int | None = None,
-             mean=None, std=None, out_dtype=np.float32):
-    """`resample_ref.resample` semantics for NumPy arrays or torch tensors (Triton on a GPU)."""
-    if not isinstance(images, np.ndarray) and images.is_cuda and unavailable_reason("triton") is None:
-        import torch
+             out_dtype=np.uint8):
+    """`resample_ref.resample` for NumPy arrays or torch tensors (Triton on a GPU): uint8 [B, channels, h, w].
 
+    `out_dtype` must be uint8 (float outputs are `finish`'s job); it is accepted for callers that name it.
+    """
+    if np.dtype(out_dtype) != np.uint8:
+        raise ValueError(f"resampling writes uint8 (Pillow's 8-bit algorithm), not {np.dtype(out_dtype)}")
+    if not isinstance(images, np.ndarray) and images.is_cuda and unavailable_reason("triton") is None \
+            and _gpu_path_trusted():
         from . import resample_triton
 
-        dtype = {np.dtype(np.uint8): torch.uint8, np.dtype(np.float32): torch.float32,
-                 np.dtype(np.float16): torch.float16}.get(np.dtype(out_dtype), out_dtype)
-        return resample_triton.resample(images, boxes, flips, out_hw, mode, channels, mean, std, dtype)
+        return resample_triton.resample(images, boxes, flips, out_hw, mode, channels)
     array = images if isinstance(images, np.ndarray) else images.cpu().numpy()
-    return resample_ref.resample(array, np.asarray(boxes), np.asarray(flips, dtype=bool), out_hw, mode, channels,
-                                 mean, std, out_dtype)
+    return resample_ref.resample(array, np.asarray(boxes), np.asarray(flips, dtype=bool), out_hw, mode, channels)
+
+
+def _gpu_path_trusted() -> bool:
+    from ..selfcheck import augment_trusted
+
+    return augment_trusted()
