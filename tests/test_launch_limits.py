@@ -68,7 +68,8 @@ def test_ifs2d_at_100k_images(size, draw_type):
     from fdsl_gen.databases.ifs2d import render_cuda
     from fdsl_gen.databases.ifs2d.batch import IFSBatch, RenderSettings, pack_systems
 
-    packed, n_maps = pack_systems([np.array([[0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]])])
+    halves = np.array([[0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]])
+    packed, n_maps = pack_systems([halves])
     batch = IFSBatch(packed, n_maps, np.zeros(N, np.int64), np.zeros(N, np.int64), np.zeros((N, 2), np.uint32),
                      finite=np.ones(1, bool))
     runner = RecordingRunner()

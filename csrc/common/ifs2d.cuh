@@ -3,11 +3,11 @@
 //
 // trace  (one thread per system): the chaos game in float64 (__dmul_rn/__dadd_rn: never fused), keeping
 //        a checkpoint every `chunk` points, the bounds and whether every value is finite.
-// raster (one block per image and band of rows; images on the grid's x, bands on y): every thread re-runs whole chunks from their
-//        checkpoints (the same operations, so the same points), rescales, draws its 9-bit patch
-//        patterns, and keeps per pixel the largest key (point index + 1) << 1 | cell bit with atomicMax
-//        in shared memory: the last point wins, whatever the thread order. Then the keys become grays or
-//        colour-table entries. Systems that are not finite are drawn by the CPU backend instead.
+// raster (one block per image and band of rows; images on the grid's x, bands on y): every thread re-runs
+//        whole chunks from their checkpoints (the same operations, so the same points), rescales, draws
+//        its 9-bit patch patterns, and keeps per pixel the largest key (point index + 1) << 1 | cell bit
+//        with atomicMax in shared memory: the last point wins, whatever the thread order. Then the keys
+//        become grays or colour-table entries. Systems that are not finite are drawn by the CPU backend.
 // fill   (one block per search candidate): the same points into a shared bitmap, then a popcount.
 #pragma once
 #include "philox.cuh"
