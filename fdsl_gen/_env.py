@@ -12,6 +12,12 @@ def cache_dir() -> Path:
     return Path(value) if value else Path.home() / ".cache" / "fdsl-gen"
 
 
+def default_device() -> str | None:
+    """FDSL_DEVICE: cpu keeps `auto` backends, streams and training off the GPU; cuda or unset: the GPU if usable."""
+    value = os.environ.get("FDSL_DEVICE", "").strip().lower()
+    return value if value in ("cpu", "cuda") else None
+
+
 def dist_rank_world() -> tuple[int, int]:
     """(RANK, WORLD_SIZE) as torchrun sets them; (0, 1) when not launched by it."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))

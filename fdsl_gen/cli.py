@@ -192,6 +192,50 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
         typer.echo(f"wrote {json_out}")
 
 
+@app.command()
+@_user_errors
+def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = "all",
+             ptx: Annotated[Optional[Path], typer.Option("--ptx", help="also write every kernel's PTX for sm_90 "
+                                                         "(NVRTC and Triton, production options) into this folder")]
+             = None,
+             json_out: Annotated[Optional[Path], typer.Option("--json", help="write the results as JSON")] = None):
+    """Every backend that runs here against the reference on a small batch: exact, mismatch or unavailable.
+
+    Exits 0 when everything that can run is exact (unavailable is not a failure), 1 otherwise.
+    """
+    from . import selfcheck
+    from .registry import database_class, list_databases
+
+    keys = list_databases() if db == "all" else [database_class(db).key]
+    if ptx is not None and ptx.exists() and not ptx.is_dir():
+        raise UsageError(f"--ptx needs a folder, got the file {ptx}")
+
+    def show(row: dict) -> None:
+        typer.echo(f"{row['database']:12s} {row['backend']:7s} {row['status']:11s} {row['detail']}")
+
+    rows = selfcheck.report(keys, progress=show)
+    failed = [r for r in rows if r["status"] == "mismatch"]
+    result = {"rows": rows}
+    if ptx is not None:
+        from .backends import ptx as ptx_module
+
+        try:
+            inexact = ptx_module.write_all(ptx, log=typer.echo)
+        except (OSError, ImportError) as exc:
+            raise UsageError(f"cannot compile PTX here: {exc}") from None
+        result["ptx"] = inexact
+        failed += [name for name, found in inexact.items() if found]
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+        typer.echo(f"wrote {json_out}")
+    exact = sum(r["status"] == "exact" for r in rows)
+    typer.echo(f"{exact} exact, {sum(r['status'] == 'mismatch' for r in rows)} mismatch, "
+               f"{sum(r['status'] == 'unavailable' for r in rows)} unavailable"
+               + (f"; PTX in {ptx}" if ptx is not None else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
 # -- train: pre-training on the stream, fine-tuning and evaluation on real images ----------------------------
 
 train_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,

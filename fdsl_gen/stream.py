@@ -23,6 +23,7 @@ from . import _env, backends
 from .augment import params as augment_params
 from .augment.config import make_config
 from .augment.pipeline import augment as augment_batch
+from .backends.kernels import to_device
 from .errors import UsageError
 from .registry import get_database
 from .sampling import Plan, variants
@@ -70,16 +71,17 @@ class FDSLStream(IterableDataset):
         self.prefetch = max(int(prefetch), 1)
         self.fresh = not getattr(db, "published", False) if fresh is None else bool(fresh)
         if device is None:
-            device = "cuda" if self._cuda_ready(backend) else "cpu"
+            device = _env.default_device() or ("cuda" if self._cuda_ready(backend) else "cpu")
         self.device = torch.device(device)
+        # prepare: the self-check, the table and per-table data now, so that iterating never waits for the GPU
         if self.device.type == "cuda":  # a published contour replay renders on the CPU, then moves to the GPU
             cuda_auto = backend == "auto" and not getattr(db, "published", False)
-            self.backend = db.resolve_backend("cuda" if cuda_auto else backend)
+            self.backend = db.prepare("cuda" if cuda_auto else backend)
         else:
-            self.backend = db.resolve_backend("numba" if backend == "auto" and "numba" in db.implemented_backends
-                                              and backends.unavailable_reason("numba") is None else backend)
-            if self.backend == "cuda":
+            if backend == "cuda":
                 raise UsageError("the cuda backend renders on a GPU: pass device='cuda'")
+            self.backend = db.prepare("numba" if backend == "auto" and "numba" in db.implemented_backends
+                                      and backends.unavailable_reason("numba") is None else backend)
         self.epoch, self.position = 0, 0
         self.plan()  # validate rank, sizes and the epoch size now, not in a worker
 
@@ -139,11 +141,11 @@ class FDSLStream(IterableDataset):
         cats, insts, draws = plan.samples(step)
         images = self.db.render(cats, insts, backend=self.backend,
                                 variants=variants(self.seed, draws) if self.fresh else None)
-        if self.device.type == "cuda":
-            images = images.to(self.device)  # a no-op for the cuda backend: already there
+        if self.device.type == "cuda" and not images.is_cuda:  # rendered on the CPU (a published replay)
+            images = to_device(images.numpy(), self.device)
         p = augment_params.draw(self.seed, draws, tuple(images.shape[2:]), self.augment)
         out = augment_batch(images, p, self.augment)
-        return out, torch.as_tensor(cats, dtype=torch.int64).to(self.device, non_blocking=True)
+        return out, to_device(cats.astype("int64"), self.device)
 
     def _steps(self, plan: Plan):
         info = get_worker_info()

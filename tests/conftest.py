@@ -15,6 +15,9 @@ def pytest_configure(config):
         import tempfile
 
         os.environ["FDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="fdsl-test-cache-")
+    # Tests not marked `gpu` run on the CPU also on a machine with a GPU (their defaults, `auto` backends and
+    # subprocesses stay off it); the `gpu` tests ask for cuda explicitly.
+    os.environ.setdefault("FDSL_DEVICE", "cpu")
     # Without a GPU, Triton kernels run in Triton's interpreter (it must be chosen before triton is imported).
     import torch
 
@@ -60,16 +63,19 @@ VARIANTS = {
 
 @pytest.fixture
 def cuda_on_host(monkeypatch):
-    """Run the `cuda` backend's kernels on the CPU: the same csrc sources, built with the host shim.
+    """Run the `cuda` backend's kernels on the CPU: the same csrc sources, built with the host shim, blocks and
+    threads in a seeded random order.
 
     Everything above the kernels (batch set-up, chunks, bands, fallbacks) is the production code.
     """
-    from fdsl_gen import backends
-    from fdsl_gen.backends import kernels
+    import functools
 
-    reason = kernels.host_compiler_available()
+    from fdsl_gen import backends
+    from fdsl_gen.backends import host_runner, kernels
+
+    reason = host_runner.host_compiler_available()
     if reason:
         pytest.skip(reason)
-    monkeypatch.setattr(kernels, "CudaRunner", kernels.HostRunner)
+    monkeypatch.setattr(kernels, "CudaRunner", functools.partial(host_runner.HostRunner, order_seed=11))
     real = backends.unavailable_reason
     monkeypatch.setattr(backends, "unavailable_reason", lambda name: None if name == "cuda" else real(name))

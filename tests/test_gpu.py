@@ -56,3 +56,33 @@ def test_render_to_disk_with_cuda(tmp_path):
     export(db, ExportOptions(out=tmp_path / "c", backend="numba"), progress=False, log=lambda *_: None)
     for p in (tmp_path / "c").rglob("*.png"):
         assert (tmp_path / "g" / p.relative_to(tmp_path / "c")).read_bytes() == p.read_bytes()
+
+
+@pytest.mark.parametrize("key", fdsl_gen.list_databases())
+def test_renders_and_the_stream_never_wait_for_the_gpu(key):
+    """After `prepare`, a render and the stream only queue work: any hidden synchronisation raises here."""
+    import torch
+
+    from .conftest import SMALL_BY_DB
+
+    db = fdsl_gen.get_database(key, categories=16, **SMALL_BY_DB[key])
+    assert db.prepare("cuda") == "cuda"
+    stream = fdsl_gen.FDSLStream(db, batch_size=8, image_size=32, augment="ofdb", device="cuda", backend="cuda")
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        images = db.render(np.arange(8) % 16, np.zeros(8, np.int64), backend="cuda", variants=np.arange(8))
+        batches = [x for _, (x, _) in zip(range(3), stream)]
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert images.is_cuda and all(x.is_cuda and x.shape == (8, 3, 32, 32) for x in batches)
+    expected = db.render_array(np.arange(8) % 16, np.zeros(8, np.int64), backend="numba", variants=np.arange(8))
+    np.testing.assert_array_equal(images.cpu().numpy(), expected)
+
+
+def test_the_self_check_trusts_cuda_here():
+    from fdsl_gen import selfcheck
+
+    for key in fdsl_gen.list_databases():
+        verdict = selfcheck.cuda_verdict(fdsl_gen.database_class(key))
+        assert verdict.status == "exact", f"{key}: {verdict}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 
+from .. import _env
 from ..errors import UsageError
 
 BACKENDS = ("cuda", "triton", "numba", "ref")  # "auto" takes the first that is usable and implemented
@@ -48,8 +49,9 @@ def resolve(backend: str, implemented: tuple[str, ...], what: str) -> str:
         UsageError: an unknown backend, one `what` does not implement, or one that cannot run here.
     """
     if backend == "auto":
+        gpu = _env.default_device() != "cpu"  # FDSL_DEVICE=cpu: auto never picks a GPU backend
         for name in BACKENDS:
-            if name in implemented and unavailable_reason(name) is None:
+            if name in implemented and unavailable_reason(name) is None and (gpu or name not in ("cuda", "triton")):
                 return name
         raise UsageError(f"no backend of {what} can run here")
     if backend not in BACKENDS:

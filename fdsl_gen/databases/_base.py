@@ -28,6 +28,7 @@ class Database(ABC):
     Config: ClassVar[type]  # a frozen dataclass; its fields are the database's options
     option_aliases: ClassVar[dict] = {}  # the originals' flag names -> config fields (command line)
     table_in_layout: ClassVar[bool] = False  # whether a written dataset holds the parameter files too
+    check_options: ClassVar[tuple[dict, ...]] = ({"categories": 4},)  # the self-check's small configurations
 
     def __init__(self, config):
         self.config = config
@@ -90,7 +91,48 @@ class Database(ABC):
     # -- shared behaviour ------------------------------------------------------------------------
 
     def resolve_backend(self, backend: str = "auto") -> str:
-        return backends.resolve(backend, self.implemented_backends, self.key)
+        """The backend to render with; `cuda` only once it has passed its self-check here (`selfcheck`)."""
+        resolved = backends.resolve(backend, self.implemented_backends, self.key)
+        if resolved == "cuda":
+            from .. import selfcheck
+
+            resolved = selfcheck.trusted(type(self), backend)
+        return resolved
+
+    def prepare(self, backend: str = "auto") -> str:
+        """Get ready to render with `backend` and return the resolved backend.
+
+        Everything that waits for the GPU happens here, once: the self-check, the category table and
+        any per-table data a backend needs. After it, renders only queue work on the current stream.
+        """
+        backend = self.resolve_backend(backend)
+        self.table(backend=backend)
+        return backend
+
+    @classmethod
+    def check_outputs(cls, backend: str) -> dict[str, np.ndarray]:
+        """The self-check's outputs on `backend`: renders of fixed ids for each of `check_options`.
+
+        Each configuration renders 6 images twice, as written and freshly re-keyed (`variants`); the
+        category table comes from the CPU, so that only the backend's own kernels are judged.
+        """
+        outputs = {}
+        cpu = "numba" if backend != "ref" and "numba" in cls.implemented_backends else "ref"
+        for k, options in enumerate(cls.check_options):
+            db = cls.from_options(**options)
+            db.table(backend=cpu)
+            cats = np.arange(6, dtype=np.int64) % db.n_categories
+            insts = (np.arange(6, dtype=np.int64) * 5) % db.n_instances
+            for name, variants in (("written", None), ("fresh", np.arange(6, dtype=np.uint32) + 1000)):
+                out = db._render(cats, insts, backend, variants)
+                outputs[f"{k}/{name}"] = out if isinstance(out, np.ndarray) else out.cpu().numpy()
+        outputs.update(cls.check_search_outputs(backend))
+        return outputs
+
+    @classmethod
+    def check_search_outputs(cls, backend: str) -> dict[str, np.ndarray]:
+        """The self-check's search outputs (a database with a search kernel adds them)."""
+        return {}
 
     def check_ids(self, category_ids, instance_ids) -> tuple[np.ndarray, np.ndarray]:
         """Validate and broadcast ids to int64 [B]."""

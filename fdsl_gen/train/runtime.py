@@ -48,7 +48,7 @@ class Runtime:
 
 def start(run: RunConfig) -> Runtime:
     """The device and (under torchrun) the process group of this run."""
-    want = run.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    want = run.device or _env.default_device() or ("cuda" if torch.cuda.is_available() else "cpu")
     if want == "cuda" and not torch.cuda.is_available():
         raise UsageError("device cuda requested but torch sees no CUDA GPU here")
     rank, world = _env.dist_rank_world()

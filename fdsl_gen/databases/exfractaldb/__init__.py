@@ -43,6 +43,9 @@ class ExFractalDB(IFS3DDatabase):
     summary = "ExFractalDB (CVPR 2022): 145 3D models x 12 views per category (or random views), 224²"
     Config = ExFractalDBConfig
     option_aliases = {"variance": "threshold", "point_num": "points", "img_size": "size"}
+    check_options = ({"categories": 4, "size": 96, "points": 3000},
+                     {"categories": 4, "size": 96, "points": 3000, "views": "random"},
+                     {"categories": 2, "size": 300, "points": 9999})
 
     def __init__(self, config: ExFractalDBConfig):
         super().__init__(config)

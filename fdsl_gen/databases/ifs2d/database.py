@@ -17,7 +17,7 @@ from ... import rng
 from ...errors import UsageError
 from .._base import Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
-from .fixed import DRAW_TYPES, draw_type_parts
+from .fixed import DRAW_TYPES, PAD, draw_type_parts, map_sequence
 from .search import SEARCH_MODES, SearchConfig, run_search
 from ..ifs_table import IFSTable, load_table_file
 from ..table_cache import PUBLISHED_TABLE_PATH, category_table
@@ -50,6 +50,13 @@ class IFS2DDatabase(Database):
     """Base of the 2D IFS databases: a category table, a render id per instance, one renderer."""
 
     implemented_backends = ("cuda", "numba", "ref")
+    # every draw type at one band of rows, and one size whose keys need two bands (raster_grid)
+    check_options = (*({"categories": 4, "size": 64, "points": 4000, "draw_type": t} for t in DRAW_TYPES),
+                     {"categories": 4, "size": 200, "points": 20000})
+
+    def __init__(self, config):
+        super().__init__(config)
+        self._finite_rows: dict[int, np.ndarray] = {}  # weight row -> bool [categories] (cuda backend)
 
     @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:
@@ -86,7 +93,7 @@ class IFS2DDatabase(Database):
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         index: dict[tuple[int, int], int] = {}
-        systems, system_of, flips, keys = [], [], [], []
+        systems, system_of, flips, keys, pairs = [], [], [], [], []
         for b, (c, i) in enumerate(zip(category_ids.tolist(), instance_ids.tolist())):
             row, flip, render_id = self._instance_parts(i)
             if variants is not None:
@@ -94,17 +101,54 @@ class IFS2DDatabase(Database):
             if (c, row) not in index:
                 index[(c, row)] = len(systems)
                 systems.append(self._system(c, row))
+                pairs.append((c, row))
             system_of.append(index[(c, row)])
             flips.append(flip)
             keys.append((c, render_id))
-        return self.render_systems(systems, system_of, flips, keys, backend)
+        finite = np.array([self._finite_row(row)[c] for c, row in pairs], dtype=bool) if backend == "cuda" else None
+        return self.render_systems(systems, system_of, flips, keys, backend, finite)
 
-    def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str) -> np.ndarray:
+    def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str,
+                       finite: np.ndarray | None = None) -> np.ndarray:
         """Render explicit systems: image b draws systems[system_of[b]] with flip flips[b] and patch key keys[b]."""
         packed, n_maps = pack_systems(systems)
         batch = IFSBatch(packed, n_maps, np.asarray(system_of, dtype=np.int64), np.asarray(flips, dtype=np.int64),
-                         np.asarray(keys, dtype=np.uint32).reshape(-1, 2))
+                         np.asarray(keys, dtype=np.uint32).reshape(-1, 2), finite)
         return backend_module(backend).render(batch, self.settings())
+
+    @classmethod
+    def check_search_outputs(cls, backend: str) -> dict[str, np.ndarray]:
+        """Fill counts of 24 random systems (some overflow) at the search's kind of point render."""
+        draws = np.random.default_rng(24)
+        systems = []
+        for n in draws.integers(2, 8, 24):
+            maps = draws.uniform(-1.6, 1.6, (n, 6))
+            systems.append(np.column_stack([maps, np.full(n, 1.0 / n)]))
+        packed, n_maps = pack_systems(systems)
+        count = backend_module(backend).point_fill_counts
+        extra = {"key": cls.key} if backend == "cuda" else {}
+        return {"search": count(packed, n_maps, map_sequence(20000)[None], np.zeros(len(systems), np.int64), 160,
+                                PAD, **extra)}
+
+    def _finite_row(self, row: int) -> np.ndarray:
+        """bool [categories]: whether each category's system of weight row `row` stays finite (cuda backend).
+
+        Known once per table and row, from one trace of every category on the GPU, so that no render reads
+        anything back.
+        """
+        if row not in self._finite_rows:
+            from .render_cuda import finite_systems
+
+            packed, n_maps = pack_systems([self._system(c, row) for c in range(self.n_categories)])
+            self._finite_rows[row] = finite_systems(packed, n_maps, self.config.points, key=self.key)
+        return self._finite_rows[row]
+
+    def prepare(self, backend: str = "auto") -> str:
+        backend = super().prepare(backend)
+        if backend == "cuda":
+            for row in sorted({self._instance_parts(i)[0] for i in range(self.n_instances)}):
+                self._finite_row(row)
+        return backend
 
 
 class SearchedIFSDatabase(IFS2DDatabase):
@@ -125,7 +169,7 @@ class SearchedIFSDatabase(IFS2DDatabase):
         """The native search (the published one replays a fixed stream and ships precomputed)."""
         cfg = SearchConfig(mode="native", seed=self.config.seed, fill_rate=self.config.fill_rate,
                            n_points=self.config.search_points)
-        table = run_search(cfg, n, fill_function(backend))
+        table = run_search(cfg, n, fill_function(self.resolve_backend(backend)))
         return {"categories": n, "candidates": table.meta["candidates"]}
 
     def search_config(self) -> SearchConfig:
@@ -149,7 +193,7 @@ class SearchedIFSDatabase(IFS2DDatabase):
                 self._table = table.head(n)
             else:
                 cfg = self.search_config()
-                fill = fill_function(backend)
+                fill = fill_function(self.resolve_backend(backend))  # cuda only once it passed its self-check
                 engine = lambda c, k, start, prog: run_search(c, k, fill, start=start, progress=prog)  # noqa: E731
                 shipped = PUBLISHED_TABLE_PATH if cfg == SearchConfig() else None
                 self._table = category_table(cfg, n, engine, "ifs2d", shipped, progress)

@@ -30,6 +30,7 @@ class IFS3DDatabase(Database):
     """Base of the 3D IFS databases."""
 
     implemented_backends = ("cuda", "numba", "ref")
+    check_options = ({"categories": 4, "size": 96, "points": 3000}, {"categories": 2, "size": 300, "points": 9999})
 
     def __init__(self, config):
         super().__init__(config)
@@ -81,6 +82,17 @@ class IFS3DDatabase(Database):
     def benchmark_search(self, n: int, backend: str) -> dict:
         table = run_search(self.search_config(), n, backend_module(self.resolve_backend(backend)).evaluate)
         return {"categories": n, "candidates": table.meta["candidates"]}
+
+    @classmethod
+    def check_search_outputs(cls, backend: str) -> dict[str, np.ndarray]:
+        """Search acceptance of 24 random candidates (the evaluate kernel)."""
+        draws = np.random.default_rng(24)
+        systems = [np.column_stack([draws.uniform(-1, 1, (n, 12)), np.full(n, 1.0 / n)])
+                   for n in draws.integers(2, 8, 24)]
+        packed, n_maps = pack_systems(systems)
+        keys = np.column_stack([np.arange(24), np.zeros(24)]).astype(np.uint32)
+        settings = cls.from_options(**cls.check_options[0]).settings()
+        return {"search": backend_module(backend).evaluate(packed, n_maps, keys, settings, 0.05)}
 
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)

@@ -60,6 +60,9 @@ class RCDB(ContourDatabase):
     summary = "RCDB (CVPR 2022): radial contours, orbits of a V-gon pushed by noise, 512² on white"
     Config = RCDBConfig
     category_columns = params.COLUMNS
+    check_options = ({"categories": 4, "size": 96, "start_pos": 64, "vertex_num": 40},
+                     {"categories": 4, "size": 96, "start_pos": 64, "vertex_num": 40, "background": "black"},
+                     {"categories": 3})
 
     def __init__(self, config: RCDBConfig):
         super().__init__(config)

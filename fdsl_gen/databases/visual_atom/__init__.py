@@ -63,6 +63,11 @@ class VisualAtom(ContourDatabase):
     Config = VisualAtomConfig
     category_columns = params.COLUMNS
     replay_instance_columns = ("yc", "xc")
+    check_options = ({"categories": 4, "size": 96, "start_pos": 64, "vertex_num_min": 20, "vertex_num_max": 80,
+                      "line_num_max": 30},
+                     {"categories": 4, "size": 96, "start_pos": 64, "vertex_num_min": 20, "vertex_num_max": 80,
+                      "line_num_max": 30, "nami_1_max": 0, "nami_2_max": 0},
+                     {"categories": 3})
 
     def __init__(self, config: VisualAtomConfig):
         super().__init__(config)
