@@ -1,0 +1,178 @@
+"""The device check: what a lent GPU machine runs, in one call of at most 6 minutes from cold.
+
+    bash tools/device_check.sh          # sets up caches under $OUT, then runs this script
+
+Steps, each with its own time limit inside one overall deadline:
+  install        pip install --no-deps --no-build-isolation -e .  (nothing can be downloaded there)
+  pytest         the full test suite but the `gpu` tests, in the background while the GPU steps run
+  selftest       fdsl-gen selftest: every backend that runs there against `ref` (selftest.json)
+  gpu tests      pytest -m gpu: cuda/triton against the CPU at full size, the stream and renders under
+                 torch.cuda.set_sync_debug_mode("error"), the timm strict load runs in `pytest`
+  sanitizer      compute-sanitizer memcheck and racecheck over tools/kernel_workload.py (every kernel,
+                 small), where the machine's runtime allows it
+  bench-gpu      benchmarks/bench_gpu.py: render throughput against the targets (bench-gpu.json)
+  bench-stream   benchmarks/bench_stream.py: the stream, and ViT-Tiny/ViT-Base training fed by it
+                 against a constant batch (bench-stream.json)
+Files under $OUT (8 at most): device-check.log (written by the .sh), summary.json, selftest.json,
+pytest.log, pytest-gpu.log, sanitizer.log, bench-gpu.json, bench-stream.json.
+
+Exit status 0 when every step that could run passed, 1 otherwise. Without a GPU only install, pytest
+and selftest run, and the summary says plainly that the GPU steps need a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEADLINE = 345.0  # seconds for the whole check (one device call may run 600)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Check:
+    def __init__(self, out: Path):
+        self.out = out
+        self.start = time.monotonic()
+        self.steps: list[dict] = []
+
+    def left(self) -> float:
+        return DEADLINE - (time.monotonic() - self.start)
+
+    def _record(self, name: str, status: str, seconds: float, detail: str = "") -> bool:
+        self.steps.append({"step": name, "status": status, "seconds": round(seconds, 1), "detail": detail})
+        print(f"[{time.monotonic() - self.start:6.1f} s] {name}: {status} in {seconds:.1f} s"
+              + (f" ({detail})" if detail else ""), flush=True)
+        return status == "passed"
+
+    def run(self, name: str, cmd: list[str], budget: float, log: str | None = None) -> bool:
+        """Run `cmd` within `budget` seconds (less if the deadline is nearer); output to $OUT/log or stdout."""
+        budget = min(budget, self.left() - 5)
+        if budget < 10:
+            return self._record(name, "skipped", 0.0, "out of time")
+        print(f"$ {' '.join(cmd)}", flush=True)
+        t0 = time.monotonic()
+        sink = open(self.out / log, "a") if log else None
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=sink or sys.stdout, stderr=subprocess.STDOUT, timeout=budget)
+            status, detail = ("passed", "") if proc.returncode == 0 else ("failed", f"exit {proc.returncode}")
+        except subprocess.TimeoutExpired:
+            status, detail = "timeout", f"limit {budget:.0f} s"
+        finally:
+            if sink:
+                sink.close()
+        if log and status != "passed":
+            print(tail(self.out / log), flush=True)
+        return self._record(name, status, time.monotonic() - t0, detail)
+
+    def background(self, name: str, cmd: list[str], log: str):
+        print(f"$ {' '.join(cmd)} &", flush=True)
+        sink = open(self.out / log, "a")
+        return name, subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT), sink, time.monotonic(), log
+
+    def wait(self, job) -> bool:
+        name, proc, sink, t0, log = job
+        try:
+            code = proc.wait(timeout=max(self.left() - 5, 1))
+            status, detail = ("passed", "") if code == 0 else ("failed", f"exit {code}")
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            status, detail = "timeout", "the overall deadline"
+        sink.close()
+        if status != "passed":
+            print(tail(self.out / log), flush=True)
+        return self._record(name, status, time.monotonic() - t0, detail)
+
+
+def tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def environment() -> dict:
+    info = {"python": sys.version.split()[0]}
+    for name in ("torch", "triton", "cupy", "numba", "numpy", "timm"):
+        try:
+            info[name] = __import__(name).__version__
+        except Exception as exc:  # a missing or broken package is a fact to report, not a crash
+            info[name] = f"unavailable ({type(exc).__name__})"
+    try:
+        import torch
+
+        info["gpu"] = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+        info["cuda"] = torch.version.cuda
+    except Exception as exc:
+        info["gpu"] = None
+        info["torch_error"] = str(exc)
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        r = subprocess.run([smi, "--query-gpu=name,driver_version,memory.total,clocks.max.sm", "--format=csv,noheader"],
+                           capture_output=True, text=True)
+        info["nvidia_smi"] = r.stdout.strip() or r.stderr.strip()
+    return info
+
+
+def sanitize(check: Check, tool: str) -> bool:
+    """compute-sanitizer over the kernel workload; 'unavailable' (not a failure) where the runtime refuses it."""
+    exe = shutil.which("compute-sanitizer") or "/usr/local/cuda/bin/compute-sanitizer"
+    if not Path(exe).exists():
+        return check._record(f"sanitizer {tool}", "unavailable", 0.0, "compute-sanitizer is not installed")
+    log = check.out / "sanitizer.log"
+    before = log.stat().st_size if log.exists() else 0
+    os.environ["PYTORCH_NO_CUDA_MEMORY_CACHING"] = "1"  # one allocation per tensor: memcheck sees its bounds
+    try:
+        ok = check.run(f"sanitizer {tool}", [exe, "--tool", tool, "--error-exitcode", "1", "--print-limit", "20",
+                                              sys.executable, "tools/kernel_workload.py"], 120, "sanitizer.log")
+    finally:
+        del os.environ["PYTORCH_NO_CUDA_MEMORY_CACHING"]
+    text = log.read_text(errors="replace")[before:] if log.exists() else ""
+    if not ok and ("Device not supported" in text or "error 999" in text.lower()):
+        check.steps[-1].update(status="unavailable", detail="this machine's runtime refuses compute-sanitizer")
+        return True
+    return ok
+
+
+def main() -> int:
+    out = Path(os.environ.get("OUT") or "/tmp/fdsl-device-check")
+    out.mkdir(parents=True, exist_ok=True)
+    check = Check(out)
+    py = sys.executable
+    check.run("install", [py, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", "."], 90)
+    env = environment()
+    print(json.dumps(env, indent=1), flush=True)
+    gpu = bool(env.get("gpu"))
+    suite = check.background("pytest", [py, "-m", "pytest", "-q", "-m", "not gpu", "-rs", "-p", "no:cacheprovider"],
+                             "pytest.log")
+    check.run("selftest", [py, "-m", "fdsl_gen.cli", "selftest", "--json", str(out / "selftest.json")], 150)
+    if gpu:
+        check.run("gpu tests", [py, "-m", "pytest", "-q", "-m", "gpu", "-rs", "-p", "no:cacheprovider"], 150,
+                  "pytest-gpu.log")
+        sanitize(check, "memcheck")
+        sanitize(check, "racecheck")
+    check.wait(suite)
+    if gpu:
+        check.run("bench-gpu", [py, "benchmarks/bench_gpu.py", "--categories", "1024", "--repeats", "3",
+                                "--out", str(out / "bench-gpu.json")], 100)
+        check.run("bench-stream", [py, "benchmarks/bench_stream.py", "--steps", "6",
+                                   "--out", str(out / "bench-stream.json")], 120)
+    ok = all(s["status"] in ("passed", "unavailable") for s in check.steps)
+    summary = {"ok": ok, "gpu": gpu, "seconds": round(time.monotonic() - check.start, 1), "environment": env,
+               "steps": check.steps}
+    if not gpu:
+        summary["note"] = "no CUDA GPU here: the gpu tests, the sanitizer and the benchmarks need one and did not run"
+        print(summary["note"], flush=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"device check {'passed' if ok else 'FAILED'} in {summary['seconds']} s; summary in {out / 'summary.json'}",
+          flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
