@@ -6,8 +6,9 @@ Steps, each with its own time limit inside one overall deadline:
   install        pip install --no-deps --no-build-isolation -e .  (nothing can be downloaded there)
   pytest         the full test suite but the `gpu` tests, in the background while the GPU steps run
   selftest       fdsl-gen selftest: every backend that runs there against `ref` (selftest.json)
+  timm           our checkpoint (safetensors) loads into timm's VisionTransformer with strict=True
   gpu tests      pytest -m gpu: cuda/triton against the CPU at full size, the stream and renders under
-                 torch.cuda.set_sync_debug_mode("error"), the timm strict load runs in `pytest`
+                 torch.cuda.set_sync_debug_mode("error")
   sanitizer      compute-sanitizer memcheck and racecheck over tools/kernel_workload.py (every kernel,
                  small), where the machine's runtime allows it
   bench-gpu      benchmarks/bench_gpu.py: render throughput against the targets (bench-gpu.json)
@@ -119,6 +120,24 @@ def environment() -> dict:
     return info
 
 
+TIMM_LOAD = """
+import tempfile, torch, timm
+from fdsl_gen.train import checkpoint
+from fdsl_gen.train.vit import create_model
+ours = create_model("vit_tiny").eval()
+with tempfile.TemporaryDirectory() as out:
+    checkpoint.save(out, ours, {"model": "vit_tiny"})
+    state, _ = checkpoint.load(out)
+theirs = timm.create_model("vit_tiny_patch16_224", pretrained=False).eval()
+theirs.load_state_dict(state, strict=True)
+x = torch.randn(2, 3, 224, 224)
+with torch.no_grad():
+    gap = float((ours(x) - theirs(x)).abs().max())
+assert gap < 1e-5, gap
+print(f"our vit_tiny checkpoint loads into timm {timm.__version__} with strict=True; outputs agree to {gap:.1e}")
+"""
+
+
 def sanitize(check: Check, tool: str) -> bool:
     """compute-sanitizer over the kernel workload; 'unavailable' (not a failure) where the runtime refuses it."""
     exe = shutil.which("compute-sanitizer") or "/usr/local/cuda/bin/compute-sanitizer"
@@ -151,6 +170,7 @@ def main() -> int:
     suite = check.background("pytest", [py, "-m", "pytest", "-q", "-m", "not gpu", "-rs", "-p", "no:cacheprovider"],
                              "pytest.log")
     check.run("selftest", [py, "-m", "fdsl_gen.cli", "selftest", "--json", str(out / "selftest.json")], 150)
+    check.run("timm strict load", [py, "-c", TIMM_LOAD], 60)
     if gpu:
         check.run("gpu tests", [py, "-m", "pytest", "-q", "-m", "gpu", "-rs", "-p", "no:cacheprovider"], 150,
                   "pytest-gpu.log")
