@@ -82,6 +82,10 @@ class FDSLStream(IterableDataset):
                 raise UsageError("the cuda backend renders on a GPU: pass device='cuda'")
             self.backend = db.prepare("numba" if backend == "auto" and "numba" in db.implemented_backends
                                       and backends.unavailable_reason("numba") is None else backend)
+        if self.device.type == "cuda":  # the augmentation's GPU path is checked now too, not mid-stream
+            from .selfcheck import augment_trusted
+
+            augment_trusted()
         self.epoch, self.position = 0, 0
         self.plan()  # validate rank, sizes and the epoch size now, not in a worker
 

@@ -57,6 +57,17 @@ def test_the_augmentation_check_compares_the_fast_path_with_the_reference():
     assert selfcheck.compare(fast, ref) == "augment/3: 1 of 41472 values differ"
 
 
+def test_the_augmentation_verdict_is_made_once_and_trusted(fresh_verdicts, monkeypatch):
+    """augment_trusted() runs the check (here on CPU tensors under the interpreter) once, then remembers it."""
+    real = selfcheck.augment_outputs
+    monkeypatch.setattr(selfcheck, "augment_outputs", lambda impl, device="cuda": real(impl, "cpu"))
+    monkeypatch.setattr(selfcheck, "_device_id", lambda what: "host")
+    assert selfcheck.augment_trusted()
+    assert json.loads((fresh_verdicts / "selfcheck" / "augment-host.json").read_text())["status"] == "exact"
+    monkeypatch.setattr(selfcheck, "check_augment", lambda: pytest.fail("checked twice"))
+    assert selfcheck.augment_trusted()
+
+
 def test_check_outputs_cover_renders_and_searches():
     cls = fdsl_gen.database_class("ofdb")
     out = cls.check_outputs("numba")
