@@ -52,7 +52,7 @@ def test_nvrtc_ptx_is_exact(key, written):
 def test_triton_ptx_is_exact(written):
     out, found = written
     names = [spec[0] for spec in ptx.triton_specs()]
-    assert names and len(set(names)) == len(names)
+    assert names and len(set(names)) == len(names) and all(re.fullmatch(r"\w+", n) for n in names)
     for name in names:
         text = (out / f"{name}.ptx").read_text()
         assert ".target sm_90" in text and ptx.entries(text)

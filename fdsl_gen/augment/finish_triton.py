@@ -133,6 +133,6 @@ _SIG = {"src_ptr": "*u8", "out_ptr": None, "erase_ptr": "*i32", "seed_ptr": "*i6
         "C_OUT": "constexpr", "BLOCK": "constexpr"}
 # (name, kernel, signature, constexprs, options) of every compilation `finish` launches: each output dtype, 1 or
 # 3 channels
-PTX_SPECS = [(f"finish {dtype} {c_out} channels", _finish_kernel, {**_SIG, "out_ptr": f"*{dtype}"},
+PTX_SPECS = [(f"finish_{dtype}_{c_out}_channels", _finish_kernel, {**_SIG, "out_ptr": f"*{dtype}"},
               {"C_OUT": c_out, "BLOCK": BLOCK}, launch.OPTIONS)
              for dtype in ("fp32", "fp16", "bf16") for c_out in (1, 3)]

@@ -169,8 +169,8 @@ _RESAMPLE_SIG = {"src_ptr": "*u8", "out_ptr": "*u8", "box_ptr": "*i32", "flip_pt
 # (name, kernel, signature, constexprs, options) of every compilation `resample` launches: both filters; gray,
 # gray to RGB (the pipeline's coloured RandAugment fill) and RGB
 PTX_SPECS = [
-    *((f"resample coefficients {mode}", _coeff_kernel, _COEFF_SIG,
+    *((f"resample_coefficients_{mode}", _coeff_kernel, _COEFF_SIG,
        {"SUPPORT": MODES[mode], "BICUBIC": mode == "bicubic", "BLOCK": COEFF_BLOCK}, launch.OPTIONS) for mode in MODES),
-    *((f"resample uint8 {c_in} -> {c_out} channels", _resample_kernel, _RESAMPLE_SIG,
+    *((f"resample_uint8_{c_in}to{c_out}_channels", _resample_kernel, _RESAMPLE_SIG,
        {"C_IN": c_in, "C_OUT": c_out, "BLOCK": BLOCK}, launch.OPTIONS) for c_in, c_out in ((1, 1), (1, 3), (3, 3))),
 ]

@@ -124,7 +124,8 @@ def nvrtc_compile(code: str, name: str, options: list[str]) -> str:
 # -- Triton ---------------------------------------------------------------------------------------------
 
 def triton_specs() -> list[tuple]:
-    """(name, jit function, signature, constexprs, options) of every production Triton launch."""
+    """(name, jit function, signature, constexprs, options) of every production Triton launch; each name is
+    a file name (the PTX goes to <name>.ptx)."""
     specs = []
     for name in TRITON_MODULES:
         specs += importlib.import_module(name).PTX_SPECS
