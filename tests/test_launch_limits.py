@@ -22,6 +22,9 @@ class Shape:
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(shape), np.dtype(dtype)
 
+    def __getitem__(self, index: slice) -> "Shape":  # a slice along the first axis (pointer arithmetic)
+        return Shape((len(range(self.shape[0])[index]), *self.shape[1:]), self.dtype)
+
 
 class RecordingRunner:
     def __init__(self):
@@ -70,16 +73,18 @@ def test_ifs2d_at_100k_images(size, draw_type):
 
     halves = np.array([[0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, 0.5, 0.5, 0.5, 0.5]])
     packed, n_maps = pack_systems([halves])
+    n = 200_000
     batch = IFSBatch(packed, n_maps, np.zeros(N, np.int64), np.zeros(N, np.int64), np.zeros((N, 2), np.uint32),
-                     finite=np.ones(1, bool))
+                     table_index=np.zeros(1, np.int64))
+    traced = render_cuda.Traced(*(Shape((1,), np.float64) for _ in range(4)), np.ones(1, bool), n)
     runner = RecordingRunner()
-    out = render_cuda.render(batch, RenderSettings(size=size, n_points=200_000, draw_type=draw_type, seed=0,
-                                                   patch_stream=1), runner=runner)
+    settings = RenderSettings(size=size, n_points=n, draw_type=draw_type, seed=0, patch_stream=1)
+    out = render_cuda.render(batch, settings, runner=runner, traced=traced)
     assert out.shape == (N, 3 if "color" in draw_type else 1, size, size)
     raster = [launch for launch in runner.launches if launch[0].endswith("_raster")]
-    assert len(raster) == 1 and raster[0][1][0] == N  # images on the grid's x
-    grid, band_rows = render_cuda.raster_grid(N, size)
-    assert grid[1] * band_rows >= size and raster[0][3] == band_rows * size * 4
+    n_bands, band_rows, smem = render_cuda.raster_grid(size, draw_type == "point_gray")
+    assert len(raster) == 1 and raster[0][1][0] == N * n_bands  # (image, band) pairs on the grid's x
+    assert n_bands * band_rows >= size and raster[0][3] == smem <= render_cuda.BAND_BYTES
     assert runner.uploads == 1  # one packed upload per render (constants aside)
 
 

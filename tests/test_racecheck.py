@@ -25,7 +25,7 @@ SAME_VALUE = {  # kernel: why several of its threads may store one value to one 
     f"{key}_render": "the segments of an orbit share their end pixels and may cross; every thread of the orbit "
                      "draws its one gray, and a barrier separates orbits" for key in ("rcdb", "visual_atom")
 }
-RENDER_KERNELS = {"IFS2D": ("trace", "raster"), "CONTOUR": ("render",), "IFS3D": ("models", "views")}
+RENDER_KERNELS = {"IFS2D": ("trace", "coords", "raster"), "CONTOUR": ("render",), "IFS3D": ("models", "views")}
 CASES = [pytest.param(key, options, id=f"{key}-{i}") for key in fdsl_gen.list_databases()
          for i, options in enumerate(VARIANTS[key])]
 PLANTED = Path(__file__).parent / "csrc"
@@ -88,17 +88,19 @@ def test_renders_pass_the_race_checker(key, options, install):
         assert_clean(runner.verdicts, render_kernels(key))
 
 
-@pytest.mark.parametrize("key,module,limit,bands", [
-    ("fractaldb", "ifs2d", ("SHARED_BYTES", 4 * 64 * 20), ("raster_grid", 64, 4)),  # 64² in bands of 20 rows
-    ("exfractaldb", "ifs3d", ("VIEW_SHARED_BYTES", 96 * 20 // 8), ("view_grid", 96, 5)),  # 96² in bands of 20 rows
+@pytest.mark.parametrize("key,variant,module,limit,bands", [
+    # 64² in bands of 20 rows: keys (VARIANTS' patch_color), then a bitmap (its point_gray)
+    ("fractaldb", -1, "ifs2d", ("BAND_BYTES", 4 * 64 * 20), lambda m: m.raster_grid(64, False)[:2] == (4, 20)),
+    ("fractaldb", 0, "ifs2d", ("BAND_BYTES", 64 * 20 // 8), lambda m: m.raster_grid(64, True)[:2] == (4, 20)),
+    ("exfractaldb", -1, "ifs3d", ("VIEW_SHARED_BYTES", 96 * 20 // 8), lambda m: m.view_grid(3, 96)[0] == (3, 5)),
 ])
-def test_banded_launches_in_random_orders_and_under_the_checker(key, module, limit, bands, install, monkeypatch):
-    """Small shared memory forces the bands that only images over 886² (views) or 156² (raster) need."""
+def test_banded_launches_in_random_orders_and_under_the_checker(key, variant, module, limit, bands, install,
+                                                                  monkeypatch):
+    """Small shared memory forces the bands that only images over 886² (views) or 188² (raster keys) need."""
     render_cuda = importlib.import_module(f"fdsl_gen.databases.{module}.render_cuda")
     monkeypatch.setattr(render_cuda, *limit)
-    grid_of, size, count = bands
-    assert getattr(render_cuda, grid_of)(3, size)[0] == (3, count)
-    ref, render = renders(key, VARIANTS[key][-1])
+    assert bands(render_cuda)
+    ref, render = renders(key, VARIANTS[key][variant])
     checked = HostRunner(order_seed=6, check=True)
     for runner in (HostRunner(order_seed=2), checked):
         install(runner)

@@ -2,13 +2,22 @@
 // prefix). Must equal fdsl_gen/databases/ifs2d/render_ref.py bit for bit.
 //
 // trace  (one thread per system): the chaos game in float64 (__dmul_rn/__dadd_rn: never fused), keeping
-//        a checkpoint every `chunk` points, the bounds and whether every value is finite.
-// raster (one block per image and band of rows; images on the grid's x, bands on y): every thread re-runs
-//        whole chunks from their checkpoints (the same operations, so the same points), rescales, draws
-//        its 9-bit patch patterns, and keeps per pixel the largest key (point index + 1) << 1 | cell bit
-//        with atomicMax in shared memory: the last point wins, whatever the thread order. Then the keys
-//        become grays or colour-table entries. Systems that are not finite are drawn by the CPU backend.
-// fill   (one block per search candidate): the same points into a shared bitmap, then a popcount.
+//        a checkpoint every `chunk` points, the bounds and whether every value is finite. A system's
+//        trace depends on its parameters only, so the launcher keeps it per category table.
+// coords (one block per system and group of chunks): every thread re-runs one chunk from its checkpoint
+//        (the same operations, so the same points), rescales and writes the pixel coordinates, x | y << 16,
+//        of every point. The float64 work of an image is done here, once, whatever its bands.
+// raster (one block per image and band of rows; the pair on the grid's x, bands of one image adjacent so
+//        that they share the coordinates in L2): threads take groups of 4 consecutive points (one Philox
+//        step of patch patterns), draw their 9-bit patches and keep per pixel the largest key
+//        (point index + 1) << 1 | cell bit with atomicMax in shared memory: the last point wins, whatever
+//        the thread order. Plain gray points need no key: a bitmap (atomicOr) holds the lit pixels. Then
+//        the keys or bits become grays or colour-table entries. Systems that are not finite are drawn by
+//        the CPU backend.
+// fill   (one block per search candidate): the chain's points into a shared bitmap, then a popcount.
+//
+// The map of a step is chosen among at most 7 running sums held in registers (an unrolled, predicated
+// count), never in local memory.
 #pragma once
 #include "philox.cuh"
 
@@ -18,12 +27,15 @@
 struct Ifs2dState { double x, y; };
 
 // One chaos-game step: map j is the first whose running sum of p reaches u; none repeats the point.
-__device__ __forceinline__ Ifs2dState ifs2d_step(gmem<const double> __restrict__ sys, const double* cum, int n_maps,
-                                                 double u, Ifs2dState s) {
+// `sys` is global or shared memory; the count over the running sums is unrolled so that `cum` stays in
+// registers (a loop with a run-time bound would put it in local memory).
+template <class Sys>
+__device__ __forceinline__ Ifs2dState ifs2d_step(Sys sys, const double* cum, int n_maps, double u, Ifs2dState s) {
     int j = 0;
-    for (int k = 0; k < n_maps; ++k) j += u > cum[k];
+#pragma unroll
+    for (int k = 0; k < IFS2D_MAX_MAPS; ++k) j += (k < n_maps) & (u > cum[k]);
     if (j < n_maps) {
-        const gmem<const double> m = sys + j * IFS2D_ROW;
+        const Sys m = sys + j * IFS2D_ROW;
         const double nx = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[0]), __dmul_rn(s.y, m[1])), m[4]);
         const double ny = __dadd_rn(__dadd_rn(__dmul_rn(s.x, m[2]), __dmul_rn(s.y, m[3])), m[5]);
         s.x = nx;
@@ -32,10 +44,13 @@ __device__ __forceinline__ Ifs2dState ifs2d_step(gmem<const double> __restrict__
     return s;
 }
 
-__device__ __forceinline__ void ifs2d_running_sums(gmem<const double> __restrict__ sys, int n_maps, double* cum) {
+// cum[k] = p_0 + ... + p_k for k < n_maps (left to right, as the reference); the rest unused.
+template <class Sys>
+__device__ __forceinline__ void ifs2d_running_sums(Sys sys, int n_maps, double* cum) {
     double total = 0.0;
-    for (int k = 0; k < n_maps; ++k) {
-        total = __dadd_rn(total, sys[k * IFS2D_ROW + 6]);
+#pragma unroll
+    for (int k = 0; k < IFS2D_MAX_MAPS; ++k) {
+        if (k < n_maps) total = __dadd_rn(total, sys[k * IFS2D_ROW + 6]);
         cum[k] = total;
     }
 }
@@ -94,74 +109,125 @@ __device__ void ifs2d_trace_thread(int s, gmem<const double> __restrict__ system
     finite[s] = ok ? 1 : 0;
 }
 
+// ---- coords -----------------------------------------------------------------------------------------
+
+struct Ifs2dCoordsArgs {
+    gmem<const double> systems; gmem<const long long> n_maps; gmem<const double> u; gmem<const double> checkpoints;
+    gmem<const double> bounds; gmem<const long long> table_index; gmem<unsigned int> coords;
+    int n, chunk, n_chunks, size, pad;
+};
+
+// Shared `coef` [7 x 7]: the system of this block, read once from global memory.
+__device__ void ifs2d_coords_load(const Ifs2dCoordsArgs& a, int sid, int t, int nt, smem<double> coef) {
+    const gmem<const double> sys = a.systems + a.table_index[sid] * IFS2D_MAX_MAPS * IFS2D_ROW;
+    for (int k = t; k < IFS2D_MAX_MAPS * IFS2D_ROW; k += nt) coef[k] = sys[k];
+}
+
+// Chunk c of system sid: coords[sid, i] = x | y << 16 for every point i of the chunk.
+__device__ void ifs2d_coords_chunk(const Ifs2dCoordsArgs& a, int sid, int c, smem<const double> coef) {
+    if (c >= a.n_chunks) return;
+    const long long s = a.table_index[sid];
+    const int nm = (int)a.n_maps[s];
+    double cum[IFS2D_MAX_MAPS];
+    ifs2d_running_sums(coef, nm, cum);
+    const gmem<const double> bd = a.bounds + 4 * s;
+    const double xlo = bd[0], xhi = bd[1], ylo = bd[2], yhi = bd[3];
+    const gmem<const double> ck = a.checkpoints + (s * a.n_chunks + c) * 2;
+    Ifs2dState p = {ck[0], ck[1]};
+    const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
+    const gmem<unsigned int> out = a.coords + (long long)sid * a.n;
+    for (int i = first; i < last; ++i) {
+        if (i > first) p = ifs2d_step(coef, cum, nm, a.u[i - 1], p);
+        out[i] = ifs2d_rescale(p.x, xlo, xhi, a.size, a.pad) | ifs2d_rescale(p.y, ylo, yhi, a.size, a.pad) << 16;
+    }
+}
+
 // ---- raster -----------------------------------------------------------------------------------------
 
 struct Ifs2dRasterArgs {
-    gmem<const double> systems; gmem<const long long> n_maps; gmem<const double> u; gmem<const double> checkpoints;
-    gmem<const double> bounds; gmem<const long long> system_of; gmem<const long long> flip;
-    gmem<const unsigned int> patch_key; gmem<const unsigned char> color_table; gmem<unsigned char> out;
-    int n, chunk, n_chunks, size, pad, channels, patch, color, band_rows;
+    gmem<const unsigned int> coords; gmem<const long long> image_index; gmem<const long long> system_of;
+    gmem<const long long> flip; gmem<const unsigned int> patch_key; gmem<const unsigned char> color_table;
+    gmem<unsigned char> out;
+    int n, size, channels, patch, color, bitmap, band_rows, n_bands, system_base;
     unsigned int seed, stream;
 };
 
-__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, smem<unsigned int> keys) {
-    for (int k = t; k < a.band_rows * a.size; k += nt) keys[k] = 0u;
+// Shared memory of a band: keys [band_rows * size] (or, for plain gray points, bits of the same pixels).
+__device__ __forceinline__ int ifs2d_band_words(const Ifs2dRasterArgs& a) {
+    return a.bitmap ? (a.band_rows * a.size + 31) / 32 : a.band_rows * a.size;
 }
 
-__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int b, int band, int t, int nt,
-                                   smem<unsigned int> keys) {
-    const int s = (int)a.system_of[b];
-    const gmem<const double> sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
-    const int nm = (int)a.n_maps[s];
-    double cum[IFS2D_MAX_MAPS];
-    ifs2d_running_sums(sys, nm, cum);
-    const gmem<const double> bd = a.bounds + 4 * (long long)s;
+__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, smem<unsigned int> keys) {
+    for (int k = t; k < ifs2d_band_words(a); k += nt) keys[k] = 0u;
+}
+
+// Pixel (row, col) of the band, in output orientation: the key's slot, or the bit of a bitmap.
+__device__ __forceinline__ void ifs2d_mark(const Ifs2dRasterArgs& a, smem<unsigned int> keys, int k, unsigned int key) {
+    if (a.bitmap)
+        atomicOr(&keys[k >> 5], 1u << (k & 31));
+    else
+        atomicMax(&keys[k], key);
+}
+
+__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int slot, int t, int nt, smem<unsigned int> keys) {
+    const long long b = a.image_index[slot / a.n_bands];
+    const int band = slot % a.n_bands;
+    const gmem<const unsigned int> xy = a.coords + (a.system_of[b] - a.system_base) * a.n;
     const int S = a.size, r0 = band * a.band_rows, r1 = r0 + a.band_rows;
     const bool vflip = a.flip[b] == 0 || a.flip[b] == 2, hflip = a.flip[b] >= 2;
+    const int d0 = vflip ? S - r1 : r0, d1 = vflip ? S - r0 : r1;  // the band's rows before the flip
     const unsigned int cat = a.patch_key[2 * b], rid = a.patch_key[2 * b + 1];
-    for (int c = t; c < a.n_chunks; c += nt) {
-        const gmem<const double> ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
-        Ifs2dState p = {ck[0], ck[1]};
-        const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
+    for (int g = t; 4 * g < a.n; g += nt) {  // points 4g .. 4g + 3: one Philox step of patterns
         Philox4 words = {{0u, 0u, 0u, 0u}};
-        for (int i = first; i < last; ++i) {
-            if (i > first) p = ifs2d_step(sys, cum, nm, a.u[i - 1], p);
-            const int x = (int)ifs2d_rescale(p.x, bd[0], bd[1], S, a.pad);
-            const int y = (int)ifs2d_rescale(p.y, bd[2], bd[3], S, a.pad);
+        bool drawn = false;
+        for (int i = 4 * g; i < 4 * g + 4 && i < a.n; ++i) {
+            const unsigned int v = xy[i];
+            const int x = (int)(v & 0xFFFFu), y = (int)(v >> 16);
             const unsigned int key = (unsigned int)(i + 1) << 1;
             if (!a.patch) {
-                if (x < S && y < S) {
+                if (x < S && y < S && y >= d0 && y < d1) {
                     const int row = vflip ? S - 1 - y : y, col = hflip ? S - 1 - x : x;
-                    if (row >= r0 && row < r1) atomicMax(&keys[(row - r0) * S + col], key | 1u);
+                    ifs2d_mark(a, keys, (row - r0) * S + col, key | 1u);
                 }
                 continue;
             }
-            if ((i & 3) == 0 || i == first) words = philox_step(a.seed, a.stream, cat, rid, (unsigned long long)(i >> 2));
-            const unsigned int pattern = 1u + bounded(words.w[i & 3], 511u);
             const int ox = (x + 1) & 0xFFFF, oy = (y + 1) & 0xFFFF;
+            if (oy + 2 < d0 || oy >= d1) continue;  // no row of this patch in the band
+            if (!drawn) {
+                words = philox_step(a.seed, a.stream, cat, rid, (unsigned long long)g);
+                drawn = true;
+            }
+            const unsigned int pattern = 1u + bounded(words.w[i & 3], 511u);
+#pragma unroll
             for (int r = 0; r < 3; ++r) {
                 if (oy + r >= S) break;
                 const int row = vflip ? S - 1 - (oy + r) : oy + r;
                 if (row < r0 || row >= r1) continue;
+#pragma unroll
                 for (int q = 0; q < 3; ++q) {
                     if (ox + q >= S) break;
                     const int col = hflip ? S - 1 - (ox + q) : ox + q;
                     const unsigned int bit = (pattern >> (8 - (3 * r + q))) & 1u;
-                    atomicMax(&keys[(row - r0) * S + col], key | bit);
+                    ifs2d_mark(a, keys, (row - r0) * S + col, key | bit);
                 }
             }
         }
     }
 }
 
-__device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int b, int band, int t, int nt,
+__device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int slot, int t, int nt,
                                      smem<const unsigned int> keys) {
-    const int S = a.size, r0 = band * a.band_rows;
+    const long long b = a.image_index[slot / a.n_bands];
+    const int S = a.size, r0 = (slot % a.n_bands) * a.band_rows;
     const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
-    const gmem<unsigned char> img = a.out + (long long)b * a.channels * S * S;
+    const gmem<unsigned char> img = a.out + b * a.channels * S * S;
     for (int k = t; k < rows * S; k += nt) {
+        const int pixel = r0 * S + k;
+        if (a.bitmap) {
+            img[pixel] = (unsigned char)(127u * ((keys[k >> 5] >> (k & 31)) & 1u));
+            continue;
+        }
         const unsigned int key = keys[k];
-        const int pixel = (r0 + k / S) * S + k % S;
         const unsigned int bit = key & 1u;
         if (a.color) {
             const int idx = key ? (int)(((key >> 1) - 1) % 128) : 0;
@@ -233,15 +299,19 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
 #define IFS2D_TRACE_PARAMS                                                                                  \
     int n_sys, const double *systems, const long long *n_maps, const double *u, const long long *u_row, int n, \
         int chunk, int n_chunks, double *checkpoints, double *bounds, int *finite
-#define IFS2D_RASTER_PARAMS                                                                                 \
+#define IFS2D_COORDS_PARAMS                                                                                 \
     const double *systems, const long long *n_maps, const double *u, const double *checkpoints,             \
-        const double *bounds, const long long *system_of, const long long *flip,                            \
-        const unsigned int *patch_key, const unsigned char *color_table, unsigned char *out, int n, int chunk, \
-        int n_chunks, int size, int pad, int channels, int patch, int color, int band_rows, unsigned int seed, \
-        unsigned int stream
+        const double *bounds, const long long *table_index, unsigned int *coords, int n, int chunk,          \
+        int n_chunks, int size, int pad
+#define IFS2D_COORDS_ARGS {systems, n_maps, u, checkpoints, bounds, table_index, coords, n, chunk, n_chunks, size, pad}
+#define IFS2D_RASTER_PARAMS                                                                                 \
+    const unsigned int *coords, const long long *image_index, const long long *system_of,                   \
+        const long long *flip, const unsigned int *patch_key, const unsigned char *color_table,             \
+        unsigned char *out, int n, int size, int channels, int patch, int color, int bitmap, int band_rows,  \
+        int n_bands, int system_base, unsigned int seed, unsigned int stream
 #define IFS2D_RASTER_ARGS                                                                                   \
-    {systems, n_maps, u, checkpoints, bounds, system_of, flip, patch_key, color_table, out, n, chunk,       \
-     n_chunks, size, pad, channels, patch, color, band_rows, seed, stream}
+    {coords, image_index, system_of, flip, patch_key, color_table, out, n, size, channels, patch, color,      \
+     bitmap, band_rows, n_bands, system_base, seed, stream}
 #define IFS2D_FILL_PARAMS                                                                                   \
     const double *systems, const long long *n_maps, const double *u, const long long *u_row,                \
         const double *checkpoints, const double *bounds, long long *filled, int n, int chunk, int n_chunks,  \
@@ -256,14 +326,23 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
                 ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
         });                                                                                                 \
     }                                                                                                       \
+    extern "C" void prefix##_coords_host(FDSL_GRID_PARAMS, IFS2D_COORDS_PARAMS) {                           \
+        const Ifs2dCoordsArgs a = IFS2D_COORDS_ARGS;                                                        \
+        fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
+        const smem<double> coef = g.shared<double>();                                                       \
+        g.run([&](int sid, int y) {                                                                         \
+            g.phase([&](int t) { ifs2d_coords_load(a, sid, t, threads, coef); });                           \
+            g.phase([&](int t) { ifs2d_coords_chunk(a, sid, y * threads + t, coef); });                     \
+        });                                                                                                 \
+    }                                                                                                       \
     extern "C" void prefix##_raster_host(FDSL_GRID_PARAMS, IFS2D_RASTER_PARAMS) {                           \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
         fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
         const smem<unsigned int> keys = g.shared<unsigned int>();                                           \
-        g.run([&](int b, int band) {                                                                        \
+        g.run([&](int slot, int) {                                                                          \
             g.phase([&](int t) { ifs2d_raster_clear(a, t, threads, keys); });                               \
-            g.phase([&](int t) { ifs2d_raster_stamp(a, b, band, t, threads, keys); });                      \
-            g.phase([&](int t) { ifs2d_raster_resolve(a, b, band, t, threads, keys); });                    \
+            g.phase([&](int t) { ifs2d_raster_stamp(a, slot, t, threads, keys); });                         \
+            g.phase([&](int t) { ifs2d_raster_resolve(a, slot, t, threads, keys); });                       \
         });                                                                                                 \
     }                                                                                                       \
     extern "C" void prefix##_fill_host(FDSL_GRID_PARAMS, IFS2D_FILL_PARAMS) {                               \
@@ -284,15 +363,23 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
         if (s < n_sys)                                                                                      \
             ifs2d_trace_thread(s, systems, n_maps, u, u_row, n, chunk, n_chunks, checkpoints, bounds, finite); \
     }                                                                                                       \
+    extern "C" __global__ void prefix##_coords(IFS2D_COORDS_PARAMS) {                                       \
+        extern __shared__ double coef[];                                                                    \
+        const Ifs2dCoordsArgs a = IFS2D_COORDS_ARGS;                                                        \
+        const int sid = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                       \
+        ifs2d_coords_load(a, sid, t, nt, coef);                                                             \
+        __syncthreads();                                                                                    \
+        ifs2d_coords_chunk(a, sid, blockIdx.y * nt + t, coef);                                              \
+    }                                                                                                       \
     extern "C" __global__ void prefix##_raster(IFS2D_RASTER_PARAMS) {                                       \
         extern __shared__ unsigned int keys[];                                                              \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
-        const int b = blockIdx.x, band = blockIdx.y, t = threadIdx.x, nt = blockDim.x;                      \
+        const int slot = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                      \
         ifs2d_raster_clear(a, t, nt, keys);                                                                 \
         __syncthreads();                                                                                    \
-        ifs2d_raster_stamp(a, b, band, t, nt, keys);                                                        \
+        ifs2d_raster_stamp(a, slot, t, nt, keys);                                                           \
         __syncthreads();                                                                                    \
-        ifs2d_raster_resolve(a, b, band, t, nt, keys);                                                      \
+        ifs2d_raster_resolve(a, slot, t, nt, keys);                                                         \
     }                                                                                                       \
     extern "C" __global__ void prefix##_fill(IFS2D_FILL_PARAMS) {                                           \
         extern __shared__ unsigned int bits[];                                                              \

@@ -18,6 +18,7 @@ import ctypes
 import dataclasses
 import functools
 import hashlib
+import itertools
 import os
 import subprocess
 from pathlib import Path
@@ -30,6 +31,7 @@ from .kernels import grid_limits, pack_into, pack_layout
 
 _CTYPES = {"p": ctypes.c_void_p, "i": ctypes.c_int32, "u": ctypes.c_uint32, "d": ctypes.c_double}
 _SAME_VALUE, _RACE, _STRAY = 1, 2, 3  # the checker's count indices (racecheck.h: Verdict)
+_instances = itertools.count()
 POISON = 0xA5  # every byte of a fresh array, as memory on a GPU holds whatever was there before
 
 
@@ -86,6 +88,7 @@ class HostRunner:
 
     def __init__(self, order_seed: int = 0, check: bool = False, sources: Path | None = None):
         self.order_seed, self.check, self.sources = order_seed, check, sources
+        self.cache_key = ("host", next(_instances))  # data kept for one runner never serves another
         self.verdicts: list[Verdict] = []
         self._launches = 0
 

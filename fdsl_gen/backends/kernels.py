@@ -73,6 +73,7 @@ class CudaRunner:
 
         self.torch = torch
         self.device = torch.device("cuda", torch.cuda.current_device())
+        self.cache_key = ("cuda", self.device.index)  # what a database's device-side data is kept under
 
     def identity(self) -> str:
         """The GPU and the software that compiles for it (a self-check verdict holds for these only)."""

@@ -63,9 +63,9 @@ class FractalDB(SearchedIFSDatabase):
     def n_instances(self) -> int:
         return self._n_instances
 
-    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
-        render_id, flip = divmod(instance, FLIPS)
-        return render_id // self.redraws, flip, render_id
+    def _instance_parts(self, instances: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        render_ids, flips = np.divmod(instances, FLIPS)
+        return render_ids // self.redraws, flips, render_ids
 
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         return apply_weights(self.table().system(category), self.weights[weight_row])

@@ -59,13 +59,13 @@ class IFSBatch:
     system_of: np.ndarray  # [B] int64, index into systems
     flip: np.ndarray  # [B] int64, 0..3: the originals' flip0..flip3
     patch_key: np.ndarray  # [B, 2] uint32: (category, render id) counter words of the patch patterns
-    finite: np.ndarray | None = None  # [U] bool, if known: whether each system's chaos game stays finite
+    table_index: np.ndarray | None = None  # [U] int64: each system's row in a traced table (cuda backend)
 
     def __post_init__(self):
         u, b = self.systems.shape[0], self.system_of.shape[0]
         assert self.systems.shape == (u, MAX_MAPS, 7) and self.systems.dtype == np.float64
         assert self.n_maps.shape == (u,) and self.flip.shape == (b,) and self.patch_key.shape == (b, 2)
-        assert self.finite is None or self.finite.shape == (u,)
+        assert self.table_index is None or self.table_index.shape == (u,)
 
     @property
     def size(self) -> int:

@@ -56,7 +56,8 @@ class IFS2DDatabase(Database):
 
     def __init__(self, config):
         super().__init__(config)
-        self._finite_rows: dict[int, np.ndarray] = {}  # weight row -> bool [categories] (cuda backend)
+        self._packed = None  # (systems [R*C, 7, 7], n_maps [R*C], rows [R]): every weight row's systems
+        self._traces: dict = {}  # runner's cache key -> render_cuda.Traced of the packed systems
 
     @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:
@@ -66,12 +67,14 @@ class IFS2DDatabase(Database):
     def n_instances(self) -> int:
         return self.config.instances or 1
 
-    def _instance_parts(self, instance: int) -> tuple[int, int, int]:
-        """(weight row, flip 0..3, render id) of an instance id; the render id keys its patch patterns.
+    def _instance_parts(self, instances: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(weight rows, flips 0..3, render ids) of instance ids (int64 [B] each); a render id keys its
+        patch patterns.
 
         By default instance i is patch redraw i of weight row 0, unflipped (2D-OFDB, 1p-frac).
         """
-        return 0, 0, instance
+        zeros = np.zeros(instances.shape, dtype=np.int64)
+        return zeros, zeros, instances
 
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)
@@ -92,29 +95,55 @@ class IFS2DDatabase(Database):
                               database=self.key)
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
-        index: dict[tuple[int, int], int] = {}
-        systems, system_of, flips, keys, pairs = [], [], [], [], []
-        for b, (c, i) in enumerate(zip(category_ids.tolist(), instance_ids.tolist())):
-            row, flip, render_id = self._instance_parts(i)
-            if variants is not None:
-                render_id = int(variants[b])
-            if (c, row) not in index:
-                index[(c, row)] = len(systems)
-                systems.append(self._system(c, row))
-                pairs.append((c, row))
-            system_of.append(index[(c, row)])
-            flips.append(flip)
-            keys.append((c, render_id))
-        finite = np.array([self._finite_row(row)[c] for c, row in pairs], dtype=bool) if backend == "cuda" else None
-        return self.render_systems(systems, system_of, flips, keys, backend, finite)
+        rows, flips, render_ids = self._instance_parts(instance_ids)
+        if variants is not None:
+            render_ids = variants.astype(np.int64)
+        systems, n_maps, used = self._packed_systems()
+        ids = np.searchsorted(used, rows) * self.n_categories + category_ids  # a row of the packed systems
+        table_index, system_of = np.unique(ids, return_inverse=True)
+        batch = IFSBatch(systems[table_index], n_maps[table_index], system_of.astype(np.int64), flips,
+                         np.stack([category_ids, render_ids], axis=1).astype(np.uint32), table_index)
+        if backend == "cuda":
+            from . import render_cuda
+            from ...backends import kernels
 
-    def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str,
-                       finite: np.ndarray | None = None) -> np.ndarray:
+            runner = kernels.CudaRunner()
+            return render_cuda.render(batch, self.settings(), runner, self._trace(runner))
+        return backend_module(backend).render(batch, self.settings())
+
+    def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str) -> np.ndarray:
         """Render explicit systems: image b draws systems[system_of[b]] with flip flips[b] and patch key keys[b]."""
         packed, n_maps = pack_systems(systems)
         batch = IFSBatch(packed, n_maps, np.asarray(system_of, dtype=np.int64), np.asarray(flips, dtype=np.int64),
-                         np.asarray(keys, dtype=np.uint32).reshape(-1, 2), finite)
+                         np.asarray(keys, dtype=np.uint32).reshape(-1, 2))
         return backend_module(backend).render(batch, self.settings())
+
+    def _packed_systems(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(systems [R*C, 7, 7], n_maps [R*C], rows [R]): category c with weight row rows[r] at r*C + c, for
+        every weight row an instance uses (made once)."""
+        if self._packed is None:
+            used = np.unique(self._instance_parts(np.arange(self.n_instances, dtype=np.int64))[0])
+            packed = [pack_systems([self._system(c, int(r)) for c in range(self.n_categories)]) for r in used]
+            self._packed = (np.concatenate([p[0] for p in packed]), np.concatenate([p[1] for p in packed]), used)
+        return self._packed
+
+    def _trace(self, runner):
+        """The traces of every packed system on `runner`'s device (cuda backend): one trace and one read-back
+        per table, kept, so that a render never waits for the GPU."""
+        if runner.cache_key not in self._traces:
+            from .render_cuda import trace
+
+            systems, n_maps, _ = self._packed_systems()
+            self._traces[runner.cache_key] = trace(systems, n_maps, self.config.points, runner, self.key)
+        return self._traces[runner.cache_key]
+
+    def prepare(self, backend: str = "auto") -> str:
+        backend = super().prepare(backend)
+        if backend == "cuda":
+            from ...backends import kernels
+
+            self._trace(kernels.CudaRunner())
+        return backend
 
     @classmethod
     def check_search_outputs(cls, backend: str) -> dict[str, np.ndarray]:
@@ -129,27 +158,6 @@ class IFS2DDatabase(Database):
         extra = {"key": cls.key} if backend == "cuda" else {}
         return {"search": count(packed, n_maps, map_sequence(20000)[None], np.zeros(len(systems), np.int64), 160,
                                 PAD, **extra)}
-
-    def _finite_row(self, row: int) -> np.ndarray:
-        """bool [categories]: whether each category's system of weight row `row` stays finite (cuda backend).
-
-        Known once per table and row, from one trace of every category on the GPU, so that no render reads
-        anything back.
-        """
-        if row not in self._finite_rows:
-            from .render_cuda import finite_systems
-
-            packed, n_maps = pack_systems([self._system(c, row) for c in range(self.n_categories)])
-            self._finite_rows[row] = finite_systems(packed, n_maps, self.config.points, key=self.key)
-        return self._finite_rows[row]
-
-    def prepare(self, backend: str = "auto") -> str:
-        backend = super().prepare(backend)
-        if backend == "cuda":
-            for row in sorted({self._instance_parts(i)[0] for i in range(self.n_instances)}):
-                self._finite_row(row)
-        return backend
-
 
 class SearchedIFSDatabase(IFS2DDatabase):
     """fractaldb and ofdb: categories from the FractalDB search (published or native) or a table file."""

@@ -1,17 +1,23 @@
 """2D IFS rendering with the CUDA kernels of csrc/<key>.cu (common/ifs2d.cuh): must equal `render_ref`.
 
-Pass 1 (`trace`, one thread per distinct system) runs each chaos game once, keeping a checkpoint every
-CHUNK points and the bounds. Pass 2 (`raster`, one block per image and band of rows; images on the
-grid's x) re-runs whole chunks from their checkpoints and resolves "the last point wins" with atomicMax
-keys in shared memory. Systems whose chaos game overflows (rare; the NaN rule) are drawn by the numba
-backend and copied in: which ones is known before the launch (`IFSBatch.finite`, computed once per
-category table by `finite_systems`), so a render never reads anything back from the GPU. With
-`runner=HostRunner()` the same sources run on the CPU (tests).
+A system's trace (`trace`: one thread per system runs its chaos game once, keeping a checkpoint every
+CHUNK points, the bounds and whether every value stays finite) depends on its parameters only, so a
+database keeps the trace of its whole category table on the device (`Traced`) and a render starts from
+it. A render then runs two kernels per pass of at most `pass_systems` systems:
+  coords  every chunk of every system re-run from its checkpoint and rescaled to pixel coordinates, in
+          float64, once per system whatever the number of bands or images;
+  raster  one block per image and band of rows (adjacent on the grid, so the bands of an image read its
+          coordinates from L2), integer work only: patterns, 3x3 patches, atomicMax keys (or a bitmap
+          for plain gray points) in shared memory, then the pixels.
+Systems that overflow (rare; the NaN rule) are drawn by the numba backend and copied in; which ones is
+known from the trace, so a render reads nothing back from the GPU. With `runner=HostRunner()` the same
+sources run on the CPU (tests).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,17 +27,40 @@ from .fixed import COLOR_TABLE, map_sequence
 
 CHUNK = 1024  # points per checkpoint (a multiple of 4: a chunk starts at a Philox step)
 TRACE_THREADS = 128
-RASTER_THREADS = 256
-SHARED_BYTES = 96 * 1024  # keys of one band of rows: two blocks fit on an SM of the H100
+FILL_THREADS = 256
+COORDS_THREADS = 128  # chunks per block of the coords kernel
+RASTER_THREADS = 512
+BAND_BYTES = 110 * 1024  # a band's keys: two blocks (2 x 512 threads) fit in the 228 KB of a Hopper SM
+COORDS_BYTES = 256 * 2**20  # the coordinates of one pass (uint32 per point)
 TRACE_SIG = "i p p p p i i i p p p"
-RASTER_SIG = "p p p p p p p p p p i i i i i i i i i u u"
+COORDS_SIG = "p p p p p p p i i i i i"
+RASTER_SIG = "p p p p p p p i i i i i i i i i u u"
 FILL_SIG = "p p p p p p p i i i i i"
 
 
-def raster_grid(n_images: int, size: int) -> tuple[tuple[int, int], int]:
-    """((images, bands), rows per band) of the raster launch: a band's keys fill at most SHARED_BYTES."""
-    band_rows = max(1, min(size, SHARED_BYTES // (4 * size)))
-    return (n_images, math.ceil(size / band_rows)), band_rows
+@dataclass(frozen=True)
+class Traced:
+    """The traces of T systems on the runner's device, and which of them stay finite."""
+
+    systems: object  # [T, 7, 7] float64
+    n_maps: object  # [T] int64
+    checkpoints: object  # [T, n_chunks, 2] float64: the point at every CHUNK-th step
+    bounds: object  # [T, 4] float64: min x, max x, min y, max y
+    finite: np.ndarray  # [T] bool, on the host
+    n_points: int
+
+
+def raster_grid(size: int, bitmap: bool) -> tuple[int, int, int]:
+    """(bands per image, rows per band, shared bytes) of the raster launch: a band fits BAND_BYTES."""
+    bits_per_pixel = 1 if bitmap else 32
+    band_rows = max(1, min(size, BAND_BYTES * 8 // (bits_per_pixel * size)))
+    words = (band_rows * size + 31) // 32 if bitmap else band_rows * size
+    return math.ceil(size / band_rows), band_rows, 4 * words
+
+
+def pass_systems(n_points: int) -> int:
+    """Systems per pass, so that their coordinates stay within COORDS_BYTES."""
+    return max(1, COORDS_BYTES // (4 * n_points))
 
 
 def _sequence(runner, n: int):
@@ -48,43 +77,55 @@ def _trace(runner, key: str, systems, n_maps, u, u_row, n_sys: int, n: int):
     return checkpoints, bounds, finite, n_chunks
 
 
-def finite_systems(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None,
-                   key: str = "fractaldb") -> np.ndarray:
-    """bool [U]: whether each system's chaos game of `n_points` stays finite (one trace, one read-back).
-
-    Finiteness depends on the parameters only (the map-choice sequence is fixed), so a database asks
-    this once per category table, never per batch.
-    """
+def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, key: str = "fractaldb") -> Traced:
+    """Trace systems [T, 7, 7] on the device: one kernel, one read-back (which systems stay finite)."""
     runner = runner or kernels.CudaRunner()
     n_sys = systems.shape[0]
-    if n_sys == 0:
-        return np.zeros(0, dtype=bool)
-    d_systems, d_maps, d_rows = runner.upload(systems, n_maps.astype(np.int64), np.zeros(n_sys, np.int64))
-    finite = _trace(runner, key, d_systems, d_maps, _sequence(runner, n_points), d_rows, n_sys, n_points)[2]
-    return runner.to_numpy(finite) != 0
+    d_systems, d_maps, d_rows = runner.upload(systems, n_maps.astype(np.int64), np.zeros(max(n_sys, 1), np.int64))
+    checkpoints, bounds, finite, _ = _trace(runner, key, d_systems, d_maps, _sequence(runner, n_points), d_rows,
+                                            n_sys, n_points)
+    return Traced(d_systems, d_maps, checkpoints, bounds, runner.to_numpy(finite) != 0, n_points)
 
 
-def render(batch: IFSBatch, settings: RenderSettings, runner=None):
-    """Render a batch: uint8 [B, C, H, W] (a CUDA torch tensor, or NumPy under the host runner)."""
+def render(batch: IFSBatch, settings: RenderSettings, runner=None, traced: Traced | None = None):
+    """Render a batch: uint8 [B, C, H, W] (a CUDA torch tensor, or NumPy under the host runner).
+
+    `traced` holds the traces of a table that `batch.table_index` points into (a database's); without
+    it the batch's own systems are traced here, which reads their finiteness back (one wait).
+    """
     runner = runner or kernels.CudaRunner()
     key, n, size = settings.database, settings.n_points, settings.size
-    n_sys = batch.systems.shape[0]
-    finite = batch.finite
-    if finite is None:  # a caller without the table's answer pays one read-back here
-        finite = finite_systems(batch.systems, batch.n_maps, n, runner, key)
-    systems, n_maps, u_row, system_of, flip, patch_key = runner.upload(
-        batch.systems, batch.n_maps.astype(np.int64), np.zeros(n_sys, np.int64), batch.system_of.astype(np.int64),
+    if traced is None:
+        traced, table_index = trace(batch.systems, batch.n_maps, n, runner, key), np.arange(batch.systems.shape[0])
+    else:
+        table_index = batch.table_index
+    if traced.n_points != n:
+        raise ValueError(f"the trace has {traced.n_points} points, the settings {n}")
+    order = np.argsort(batch.system_of, kind="stable")  # the images grouped by system, for the passes
+    starts = np.searchsorted(batch.system_of[order], np.arange(0, table_index.shape[0] + 1))
+    d_index, d_order, system_of, flip, patch_key = runner.upload(
+        table_index.astype(np.int64), order.astype(np.int64), batch.system_of.astype(np.int64),
         batch.flip.astype(np.int64), batch.patch_key.astype(np.uint32))
     u = _sequence(runner, n)
-    checkpoints, bounds, _, n_chunks = _trace(runner, key, systems, n_maps, u, u_row, n_sys, n)
-    grid, band_rows = raster_grid(batch.size, size)
+    colors = runner.constant("ifs2d/color_table", lambda: COLOR_TABLE)
+    n_chunks = math.ceil(n / CHUNK)
+    bitmap = not settings.patch and not settings.color  # plain gray points: lit or not, no keys
+    n_bands, band_rows, smem = raster_grid(size, bitmap)
+    per_pass = min(pass_systems(n), max(table_index.shape[0], 1))
+    coords = runner.empty((per_pass, n), np.uint32)
     out = runner.empty((batch.size, settings.channels, size, size), np.uint8)
-    runner.launch(key, f"{key}_raster", grid, RASTER_THREADS, band_rows * size * 4, RASTER_SIG,
-                  [systems, n_maps, u, checkpoints, bounds, system_of, flip, patch_key,
-                   runner.constant("ifs2d/color_table", lambda: COLOR_TABLE), out, n, CHUNK, n_chunks, size,
-                   settings.pad, settings.channels, int(settings.patch), int(settings.color), band_rows,
-                   settings.seed, settings.patch_stream])
-    overflowed = np.flatnonzero(~np.asarray(finite, dtype=bool))
+    for lo in range(0, table_index.shape[0], per_pass):
+        hi = min(lo + per_pass, table_index.shape[0])
+        runner.launch(key, f"{key}_coords", (hi - lo, math.ceil(n_chunks / COORDS_THREADS)), COORDS_THREADS,
+                      8 * 49, COORDS_SIG, [traced.systems, traced.n_maps, u, traced.checkpoints, traced.bounds,
+                                           d_index[lo:hi], coords, n, CHUNK, n_chunks, size, settings.pad])
+        first, last = int(starts[lo]), int(starts[hi])
+        if last > first:
+            runner.launch(key, f"{key}_raster", ((last - first) * n_bands,), RASTER_THREADS, smem, RASTER_SIG,
+                          [coords, d_order[first:last], system_of, flip, patch_key, colors, out, n, size,
+                           settings.channels, int(settings.patch), int(settings.color), int(bitmap), band_rows,
+                           n_bands, lo, settings.seed, settings.patch_stream])
+    overflowed = np.flatnonzero(~traced.finite[table_index])
     if overflowed.size:
         _redraw_on_cpu(batch, settings, overflowed, out, runner)
     return runner.result(out)
@@ -115,7 +156,7 @@ def point_fill_counts(systems: np.ndarray, n_maps: np.ndarray, u: np.ndarray, u_
     checkpoints, bounds, finite, n_chunks = _trace(runner, key, d_systems, d_maps, d_u, d_row, n_sys, n)
     filled = runner.empty((n_sys,), np.int64)
     words = (size * size + 31) // 32
-    runner.launch(key, f"{key}_fill", (n_sys,), RASTER_THREADS, (words + RASTER_THREADS) * 4, FILL_SIG,
+    runner.launch(key, f"{key}_fill", (n_sys,), FILL_THREADS, (words + FILL_THREADS) * 4, FILL_SIG,
                   [d_systems, d_maps, d_u, d_row, checkpoints, bounds, filled, n, CHUNK, n_chunks, size, pad])
     counts = runner.to_numpy(filled).copy()
     bad = np.flatnonzero(runner.to_numpy(finite) == 0)
