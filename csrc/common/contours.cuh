@@ -16,7 +16,8 @@
 #define CONTOUR_MAX_VERTICES 4096
 #define CONTOUR_NOISE_SCALE 2.3283064365386962890625e-06  // 10000 / 2**32
 
-__device__ __forceinline__ float contour_pnoise1(float x, gmem<const float> gradient) {
+template <class Table>
+__device__ __forceinline__ float contour_pnoise1(float x, Table gradient) {
     const float fl = floorf(x);
     const int i = ((int)fl) % 1024;
     const int ii = (i + 1) % 1024;
@@ -28,10 +29,9 @@ __device__ __forceinline__ float contour_pnoise1(float x, gmem<const float> grad
     return __fmul_rn(__fadd_rn(a, __fmul_rn(fade, __fsub_rn(b, a))), 0.4f);
 }
 
-__device__ __forceinline__ unsigned int contour_word(unsigned int seed, unsigned int stream, unsigned int cat,
-                                                     unsigned int inst, long long word) {
-    const Philox4 w = philox_step(seed, stream, cat, inst, (unsigned long long)(word >> 2));
-    return w.w[word & 3];
+// Word `lane` (0..3) of a Philox step, by selection (an indexed array would go to local memory).
+__device__ __forceinline__ unsigned int philox_lane(const Philox4& w, int lane) {
+    return lane == 0 ? w.w[0] : lane == 1 ? w.w[1] : lane == 2 ? w.w[2] : w.w[3];
 }
 
 // render_ref.line_pixels, clipped per pixel; a segment whose bounding box misses the canvas is skipped.
@@ -80,56 +80,96 @@ struct ContourArgs {
     unsigned int seed, stream;
 };
 
-// Shared scratch: px, py [q] float64, then ix, iy [q] int64.
-__device__ void contour_init(const ContourArgs& a, int b, int t, int nt, smem<double> px, smem<double> py) {
-    const int S = a.size, q = (int)a.vertices[b];
+// What every phase reads of image b, loaded once per thread and phase.
+struct ContourImage {
+    int q;
+    double eta, c, r0, sx, sy, xc, yc;
+    unsigned int cat, inst;
+    gmem<const double> cs;  // cos [q], sin [q], wave1 [q], wave2 [q]
+};
+
+__device__ __forceinline__ ContourImage contour_image(const ContourArgs& a, int b) {
+    ContourImage im;
+    im.q = (int)a.vertices[b];
+    im.eta = a.eta[b]; im.c = a.c[b]; im.r0 = a.r0[b]; im.sx = a.sx[b]; im.sy = a.sy[b];
+    im.xc = a.xc[b]; im.yc = a.yc[b];
+    im.cat = a.key[2 * b]; im.inst = a.key[2 * b + 1];
+    im.cs = a.tables + a.table_offset[b];
+    return im;
+}
+
+// Orbit k's first word: each orbit reserves whole Philox steps (1 gray word + 2 noise words per vertex).
+__device__ __forceinline__ long long contour_orbit_base(int q, int k) { return 4LL * ((1 + 2 * q + 3) / 4) * k; }
+
+// Shared scratch: px, py [q] float64, then ix, iy [q] int64, then the noise gradients [256] float32.
+__device__ void contour_init(const ContourArgs& a, int b, int t, int nt, smem<double> px, smem<double> py,
+                             smem<float> grad) {
+    const int S = a.size;
+    const ContourImage im = contour_image(a, b);
     const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int k = t; k < S * S; k += nt) img[k] = (unsigned char)a.background;
-    const gmem<const double> cs = a.tables + a.table_offset[b];
-    for (int v = t; v < q; v += nt) {
-        const double x = __dmul_rn(__dmul_rn(cs[v], a.r0[b]), a.sx[b]);
-        const double y = __dmul_rn(__dmul_rn(cs[q + v], a.r0[b]), a.sy[b]);
-        px[v] = a.kind == CONTOUR_RCDB ? x : __dadd_rn(x, a.xc[b]);
-        py[v] = a.kind == CONTOUR_RCDB ? y : __dadd_rn(y, a.yc[b]);
+    for (int k = t; k < 256; k += nt) grad[k] = a.gradient[k];
+    for (int v = t; v < im.q; v += nt) {
+        const double x = __dmul_rn(__dmul_rn(im.cs[v], im.r0), im.sx);
+        const double y = __dmul_rn(__dmul_rn(im.cs[im.q + v], im.r0), im.sy);
+        px[v] = a.kind == CONTOUR_RCDB ? x : __dadd_rn(x, im.xc);
+        py[v] = a.kind == CONTOUR_RCDB ? y : __dadd_rn(y, im.yc);
     }
 }
 
-__device__ __forceinline__ double contour_offset(const ContourArgs& a, int b, double p, double w1, double w2) {
-    if (a.kind == CONTOUR_RCDB) return __dsub_rn(__dmul_rn(__dmul_rn(p, a.eta[b]), 2.0), a.eta[b]);
-    return __dsub_rn(__dsub_rn(__dsub_rn(__dmul_rn(p, a.eta[b]), a.eta[b]), w1), w2);
+__device__ __forceinline__ double contour_offset(int kind, const ContourImage& im, double p, double w1, double w2) {
+    if (kind == CONTOUR_RCDB) return __dsub_rn(__dmul_rn(__dmul_rn(p, im.eta), 2.0), im.eta);
+    return __dsub_rn(__dsub_rn(__dsub_rn(__dmul_rn(p, im.eta), im.eta), w1), w2);
 }
 
+// Orbit k moves every vertex. Thread t takes groups g = t, t + nt, ... of 4 vertices, 4g - 1 .. 4g + 2,
+// whose x-noise words base + 4g .. base + 4g + 3 are one Philox step (base is a multiple of 4); their
+// y-noise words span at most two steps.
 __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, smem<double> px, smem<double> py,
-                             smem<long long> ix, smem<long long> iy) {
-    const int q = (int)a.vertices[b];
-    const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;  // orbit k's first word
-    const unsigned int cat = a.key[2 * b], inst = a.key[2 * b + 1];
-    const gmem<const double> cs = a.tables + a.table_offset[b];
-    for (int v = t; v < q; v += nt) {
-        const unsigned int wx = contour_word(a.seed, a.stream, cat, inst, base + 1 + v);
-        const unsigned int wy = contour_word(a.seed, a.stream, cat, inst, base + 1 + q + v);
-        const double nx = (double)contour_pnoise1((float)((double)wx * CONTOUR_NOISE_SCALE), a.gradient);
-        const double ny = (double)contour_pnoise1((float)((double)wy * CONTOUR_NOISE_SCALE), a.gradient);
-        const double ox = contour_offset(a, b, nx, cs[2 * q + v], cs[3 * q + v]);
-        const double oy = contour_offset(a, b, ny, cs[2 * q + v], cs[3 * q + v]);
-        px[v] = __dsub_rn(px[v], __dmul_rn(cs[v], __dsub_rn(ox, a.c[b])));
-        py[v] = __dsub_rn(py[v], __dmul_rn(cs[q + v], __dsub_rn(oy, a.c[b])));
-        ix[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(px[v], a.xc[b]) : px[v]);
-        iy[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(py[v], a.yc[b]) : py[v]);
+                             smem<long long> ix, smem<long long> iy, smem<const float> grad) {
+    const ContourImage im = contour_image(a, b);
+    const int q = im.q;
+    const long long base = contour_orbit_base(q, k);
+    for (int g = t; 4 * g - 1 < q; g += nt) {
+        const Philox4 wx = philox_step(a.seed, a.stream, im.cat, im.inst, (unsigned long long)((base >> 2) + g));
+        Philox4 wy = wx;
+        long long y_step = -1;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int v = 4 * g - 1 + j;
+            if (v < 0 || v >= q) continue;
+            const long long y_word = base + 1 + q + v;
+            if ((y_word >> 2) != y_step) {
+                y_step = y_word >> 2;
+                wy = philox_step(a.seed, a.stream, im.cat, im.inst, (unsigned long long)y_step);
+            }
+            const unsigned int x_noise = wx.w[j], y_noise = philox_lane(wy, (int)(y_word & 3));
+            const double nx = (double)contour_pnoise1((float)((double)x_noise * CONTOUR_NOISE_SCALE), grad);
+            const double ny = (double)contour_pnoise1((float)((double)y_noise * CONTOUR_NOISE_SCALE), grad);
+            const double w1 = im.cs[2 * q + v], w2 = im.cs[3 * q + v];
+            const double ox = contour_offset(a.kind, im, nx, w1, w2);
+            const double oy = contour_offset(a.kind, im, ny, w1, w2);
+            const double x = __dsub_rn(px[v], __dmul_rn(im.cs[v], __dsub_rn(ox, im.c)));
+            const double y = __dsub_rn(py[v], __dmul_rn(im.cs[q + v], __dsub_rn(oy, im.c)));
+            px[v] = x;
+            py[v] = y;
+            ix[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(x, im.xc) : x);
+            iy[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(y, im.yc) : y);
+        }
     }
 }
 
 __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, smem<const long long> ix,
                              smem<const long long> iy) {
     const int S = a.size, q = (int)a.vertices[b];
-    const long long base = 4LL * ((1 + 2 * q + 3) / 4) * k;
-    unsigned int gray = bounded(contour_word(a.seed, a.stream, a.key[2 * b], a.key[2 * b + 1], base),
-                                (unsigned int)a.gray_levels);
+    const long long base = contour_orbit_base(q, k);
+    const Philox4 w = philox_step(a.seed, a.stream, a.key[2 * b], a.key[2 * b + 1], (unsigned long long)(base >> 2));
+    unsigned int gray = bounded(w.w[0], (unsigned int)a.gray_levels);  // the orbit's word 0
     gray = gray > 255u ? 255u : gray;
     const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int v = t; v < q; v += nt) {
-        const int w = v + 1 < q ? v + 1 : 0;
-        contour_segment(img, S, ix[v], iy[v], ix[w], iy[w], (unsigned char)gray);
+        const int w1 = v + 1 < q ? v + 1 : 0;
+        contour_segment(img, S, ix[v], iy[v], ix[w1], iy[w1], (unsigned char)gray);
     }
 }
 
@@ -142,7 +182,7 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
     {vertices, orbits, eta, c, r0, sx, sy, xc, yc, table_offset, tables, key, gradient, out, size, kind,    \
      background, gray_levels, seed, stream}
 
-// shared memory: 2 q float64 + 2 q int64 = 32 q bytes (q <= CONTOUR_MAX_VERTICES)
+// shared memory: 2 q float64 + 2 q int64 + 256 float32 = 32 q + 1024 bytes (q <= CONTOUR_MAX_VERTICES)
 #ifndef __CUDACC__
 #define CONTOUR_KERNELS(prefix)                                                                             \
     extern "C" void prefix##_render_host(FDSL_GRID_PARAMS, int max_q, CONTOUR_PARAMS) {                     \
@@ -150,10 +190,11 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
         fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
         const smem<double> fx = g.shared<double>(), fy = fx + max_q;                                        \
         const smem<long long> ix = g.shared<long long>(16 * (size_t)max_q), iy = ix + max_q;                \
+        const smem<float> grad = g.shared<float>(32 * (size_t)max_q);                                       \
         g.run([&](int b, int) {                                                                             \
-            g.phase([&](int t) { contour_init(a, b, t, threads, fx, fy); });                                \
+            g.phase([&](int t) { contour_init(a, b, t, threads, fx, fy, grad); });                          \
             for (int k = 0; k < (int)orbits[b]; ++k) {                                                      \
-                g.phase([&](int t) { contour_move(a, b, k, t, threads, fx, fy, ix, iy); });                 \
+                g.phase([&](int t) { contour_move(a, b, k, t, threads, fx, fy, ix, iy, grad); });           \
                 g.phase([&](int t) { contour_draw(a, b, k, t, threads, ix, iy); });                         \
             }                                                                                               \
         });                                                                                                 \
@@ -167,11 +208,12 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
         smem<double> fy = scratch + max_q;                                                                  \
         smem<long long> ix = (long long*)(scratch + 2 * max_q);                                             \
         smem<long long> iy = ix + max_q;                                                                    \
+        smem<float> grad = (float*)(scratch + 4 * max_q);                                                   \
         const int b = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                         \
-        contour_init(a, b, t, nt, fx, fy);                                                                  \
+        contour_init(a, b, t, nt, fx, fy, grad);                                                            \
         __syncthreads();                                                                                    \
         for (int k = 0; k < (int)orbits[b]; ++k) {                                                          \
-            contour_move(a, b, k, t, nt, fx, fy, ix, iy);                                                   \
+            contour_move(a, b, k, t, nt, fx, fy, ix, iy, grad);                                             \
             __syncthreads();                                                                                \
             contour_draw(a, b, k, t, nt, ix, iy);                                                           \
             __syncthreads();                                                                                \

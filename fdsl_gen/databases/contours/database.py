@@ -55,6 +55,7 @@ class ContourDatabase(Database):
             raise UsageError(f"processes must be at least 1, got {config.processes}")
         self._table: ContourTable | None = None
         self._replay: Replay | None = None
+        self._tables_on: dict = {}  # runner's cache key -> render_cuda.VertexTables of the whole table
         if self.published:
             n, per = config.processes, config.categories // config.processes
             if per == 0:
@@ -196,8 +197,34 @@ class ContourDatabase(Database):
         return [path]
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
+        batch = self.batch(category_ids, instance_ids, variants)
+        if backend == "cuda":
+            from ...backends import kernels
+            from . import render_cuda
+
+            runner = kernels.CudaRunner()
+            return render_cuda.render(batch, self.settings(), runner, self._vertex_tables(runner))
         module = importlib.import_module(f"{__package__}.render_{backend}")
-        return module.render(self.batch(category_ids, instance_ids, variants), self.settings())
+        return module.render(batch, self.settings())
+
+    def _vertex_tables(self, runner):
+        """The vertex tables of every category on `runner`'s device (cuda backend), made once per table."""
+        if runner.cache_key not in self._tables_on:
+            from .render_cuda import table_tables
+
+            values = self.category_values(np.arange(self.n_categories))
+            zeros = np.zeros(self.n_categories, np.int64)
+            self._tables_on[runner.cache_key] = table_tables(values["vertices"], values.get("n1", zeros),
+                                                             values.get("n2", zeros), runner)
+        return self._tables_on[runner.cache_key]
+
+    def prepare(self, backend: str = "auto") -> str:
+        backend = super().prepare(backend)
+        if backend == "cuda":
+            from ...backends import kernels
+
+            self._vertex_tables(kernels.CudaRunner())
+        return backend
 
 
 def centres(seed: int, purpose: str, category_ids, instance_ids, first_word: int, n_words: int,
