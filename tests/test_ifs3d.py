@@ -151,3 +151,13 @@ def test_cuda_search_kernel_on_the_host_equals_numba():
     expected = render_numba.evaluate(packed, n_maps, keys, settings, 0.05)
     assert expected.sum() >= 2
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("key", ["ofdb3d", "exfractaldb"])
+def test_packed_model_systems_are_model_system_one_by_one(key):
+    db = fdsl_gen.get_database(key, categories=5, **SMALL_BY_DB[key])
+    cats, rows = np.array([0, 4, 2, 2]), np.array([0, 0, 3, 144 if key == "exfractaldb" else 0])
+    packed, n_maps = db._model_systems(cats, rows)
+    want, want_maps = pack_systems([db.model_system(int(c), int(m)) for c, m in zip(cats, rows)])
+    np.testing.assert_array_equal(packed, want)
+    np.testing.assert_array_equal(n_maps, want_maps)

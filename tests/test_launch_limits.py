@@ -107,10 +107,14 @@ def test_ifs3d_at_100k_views():
 
     packed, n_maps = pack_systems([np.column_stack([np.eye(3).reshape(1, 9).repeat(2, 0) * 0.5,
                                                     np.array([[0, 0, 0], [0.5, 0.5, 0.5]]), [0.5, 0.5]])])
-    batch = ViewBatch(packed, n_maps, np.zeros((1, 2), np.uint32), np.zeros(N, np.int64), np.zeros((N, 4, 4)))
+    batch = ViewBatch(packed, n_maps, np.zeros((1, 2), np.uint32), np.zeros(N, np.int64), np.zeros((N, 4, 4)),
+                      model_index=np.zeros(1, np.int64))
+    built = render_cuda.Models(Shape((1, 3, 9998), np.float32), Shape((1,), np.int32))
     for size in (224, 4096):
-        runner = RecordingRunner()
-        out = render_cuda.render(batch, Settings3D(size=size, n_points=9999, seed=0, stream=1), runner=runner)
-        assert out.shape == (N, 1, size, size)
-        views = [launch for launch in runner.launches if launch[0].endswith("_views")]
-        assert len(views) == 1 and views[0][1][0] == N and runner.uploads == 1
+        for models in (None, built):  # the batch's own models, or a database's
+            runner = RecordingRunner()
+            settings = Settings3D(size=size, n_points=9999, seed=0, stream=1)
+            out = render_cuda.render(batch, settings, runner=runner, models=models)
+            assert out.shape == (N, 1, size, size)
+            views = [launch for launch in runner.launches if launch[0].endswith("_views")]
+            assert len(views) == 1 and views[0][1][0] == N and runner.uploads == (1 if models else 2)

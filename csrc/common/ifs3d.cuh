@@ -26,10 +26,13 @@ struct Ifs3dChain {
     Philox4 words;
 };
 
+// The running sums are unrolled over IFS3D_MAX_MAPS (and the map count below predicated) so that `cum`
+// stays in registers; a loop with a run-time bound would put it in local memory.
 __device__ __forceinline__ void ifs3d_start(Ifs3dChain& ch) {
     double total = 0.0;
-    for (int k = 0; k < ch.n_maps; ++k) {
-        total = __dadd_rn(total, ch.sys[k * IFS3D_ROW + 12]);
+#pragma unroll
+    for (int k = 0; k < IFS3D_MAX_MAPS; ++k) {
+        if (k < ch.n_maps) total = __dadd_rn(total, ch.sys[k * IFS3D_ROW + 12]);
         ch.cum[k] = total;
     }
     ch.x = ch.y = ch.z = 0.0;
@@ -42,7 +45,8 @@ __device__ __forceinline__ void ifs3d_next(Ifs3dChain& ch) {
     const double u = (ch.i & 1) ? uniform53(ch.words.w[2], ch.words.w[3]) : uniform53(ch.words.w[0], ch.words.w[1]);
     ++ch.i;
     int j = 0;
-    for (int k = 0; k < ch.n_maps; ++k) j += u > ch.cum[k];
+#pragma unroll
+    for (int k = 0; k < IFS3D_MAX_MAPS; ++k) j += (k < ch.n_maps) & (u > ch.cum[k]);
     if (j < ch.n_maps) {
         const gmem<const double> m = ch.sys + j * IFS3D_ROW;
         const double x = ch.x, y = ch.y, z = ch.z;
@@ -59,7 +63,7 @@ __device__ __forceinline__ double ifs3d_unit(double v, double lo, double hi) {
 struct Ifs3dCloud { double lo, hi, centre[3]; bool finite; };
 
 // Runs 1 and 2 of a model's chain: bounds (NaN-propagating, as np.min / np.max) and centring offsets.
-__device__ Ifs3dCloud ifs3d_cloud(Ifs3dChain ch, int n_points) {
+__device__ __forceinline__ Ifs3dCloud ifs3d_cloud(Ifs3dChain ch, int n_points) {
     Ifs3dCloud cl;
     bool has_nan = false;
     ifs3d_start(ch);

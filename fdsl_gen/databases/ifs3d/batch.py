@@ -35,6 +35,7 @@ class ViewBatch:
     model_key: np.ndarray  # [U, 2] uint32: (category, model) counter words of each model's uniforms
     system_of: np.ndarray  # [B] int64: the model each image views
     mvp: np.ndarray  # [B, 4, 4] float64: clip = mvp @ (x, y, z, 1)
+    model_index: np.ndarray | None = None  # [U] int64: each system's row in a built model table (cuda)
 
     @property
     def size(self) -> int:

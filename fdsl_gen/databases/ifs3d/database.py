@@ -43,6 +43,8 @@ class IFS3DDatabase(Database):
             raise UsageError(f"points must be between 3 and 10000000, got {config.points}")
         self.weights = weights_ins145()
         self._table: IFSTable | None = None
+        self._models_on: dict = {}  # runner's cache key -> (weight rows, render_cuda.Models) or None
+        self._packed: tuple[np.ndarray, np.ndarray] | None = None  # the table's systems, packed
 
     @abstractmethod
     def _instances(self, category_ids: np.ndarray, instance_ids: np.ndarray,
@@ -106,17 +108,60 @@ class IFS3DDatabase(Database):
         """The [N, 13] system of a category's model: a .. l times weight row `model`, p kept."""
         return apply_weights(self.table().system(category), self.weights[model])
 
+    def _model_systems(self, categories: np.ndarray, weight_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The packed systems of models (categories[k], weight_rows[k]), as `model_system` makes them one by one:
+        ([K, 7, 13], [K])."""
+        if self._packed is None:
+            table = self.table()
+            self._packed = pack_systems([table.system(c) for c in range(self.n_categories)])
+        base, n_maps = self._packed
+        systems = base[categories]  # a copy; a .. l times the weight row, p kept, padding rows stay 0
+        systems[:, :, :12] *= self.weights[weight_rows][:, None, :]
+        return systems, n_maps[categories]
+
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         models, mvps = self._instances(category_ids, instance_ids, instance_ids if variants is None else variants)
-        index: dict[tuple[int, int], int] = {}
-        systems, keys, system_of = [], [], []
-        for c, model in zip(category_ids.tolist(), models.tolist()):
-            if (c, model) not in index:
-                index[(c, model)] = len(systems)
-                systems.append(self.model_system(c, model))
-                keys.append((c, model))
-            system_of.append(index[(c, model)])
-        packed, n_maps = pack_systems(systems)
-        batch = ViewBatch(packed, n_maps, np.array(keys, dtype=np.uint32).reshape(-1, 2),
-                          np.array(system_of, dtype=np.int64), mvps)
+        pairs, system_of = np.unique(models * self.n_categories + category_ids, return_inverse=True)
+        weight_rows, cats = np.divmod(pairs, self.n_categories)
+        packed, n_maps = self._model_systems(cats, weight_rows)
+        batch = ViewBatch(packed, n_maps, np.stack([cats, weight_rows], axis=1).astype(np.uint32),
+                          system_of.astype(np.int64), mvps)
+        if backend == "cuda":
+            from ...backends import kernels
+            from . import render_cuda
+
+            runner = kernels.CudaRunner()
+            table = self._models(runner)
+            if table is not None:
+                used, built = table
+                batch = ViewBatch(packed, n_maps, batch.model_key, batch.system_of, mvps,
+                                  np.searchsorted(used, weight_rows) * self.n_categories + cats)
+                return render_cuda.render(batch, self.settings(), runner, built)
+            return render_cuda.render(batch, self.settings(), runner)
         return backend_module(backend).render(batch, self.settings())
+
+    def _models(self, runner):
+        """(weight rows used [R], every model of the table at r*C + c) on `runner`'s device, built once, or
+        None when they would not fit render_cuda.MODEL_CACHE_BYTES (then each batch builds its own)."""
+        if runner.cache_key not in self._models_on:
+            from .render_cuda import MODEL_CACHE_BYTES, build_models
+
+            n = self.n_instances
+            used = np.unique(self._instances(np.zeros(n, np.int64), np.arange(n), np.arange(n))[0])
+            table = None
+            if used.size * self.n_categories * 12 * (self.config.points - 1) <= MODEL_CACHE_BYTES:
+                cats = np.tile(np.arange(self.n_categories), used.size)
+                rows = np.repeat(used, self.n_categories)
+                packed, n_maps = self._model_systems(cats, rows)
+                keys = np.stack([cats, rows], axis=1).astype(np.uint32)
+                table = (used, build_models(packed, n_maps, keys, self.settings(), runner))
+            self._models_on[runner.cache_key] = table
+        return self._models_on[runner.cache_key]
+
+    def prepare(self, backend: str = "auto") -> str:
+        backend = super().prepare(backend)
+        if backend == "cuda":
+            from ...backends import kernels
+
+            self._models(kernels.CudaRunner())
+        return backend

@@ -2,12 +2,15 @@
 
 `models` builds each distinct model once (one thread per model, the chain run three times instead of
 storing a float64 cloud); `views` projects them (one block per image and band of rows, lit pixels as
-bits in shared memory). With `runner=HostRunner()` the same source runs on the CPU (tests).
+bits in shared memory). A model depends on its category and weight row only, so a database whose models
+fit MODEL_CACHE_BYTES builds every model of its table once (`Models`) and a batch only projects views.
+With `runner=HostRunner()` the same source runs on the CPU (tests).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from ...backends import kernels
 from .batch import Settings3D, ViewBatch
 
 MODEL_THREADS = 64
+MODEL_CACHE_BYTES = 4 * 2**30  # a database keeps every model of its table on the device up to this size
 VIEW_THREADS = 256
 VIEW_SHARED_BYTES = 96 * 1024  # the lit-pixel bitmap of one band of rows: two blocks fit on an SM of the H100
 MODELS_SIG = "p p p p p i i u u"
@@ -28,22 +32,45 @@ def view_grid(n_images: int, size: int) -> tuple[tuple[int, int], int, int]:
     return (n_images, math.ceil(size / band_rows)), band_rows, 4 * math.ceil(band_rows * size / 32)
 
 
-def render(batch: ViewBatch, settings: Settings3D, runner=None):
-    """Render a batch of views: uint8 [B, 1, S, S] (a CUDA torch tensor, or NumPy under the host runner)."""
+@dataclass(frozen=True)
+class Models:
+    """T models built on the runner's device: centred float32 points and whether each stayed finite."""
+
+    points: object  # [T, 3, n_points - 1] float32
+    finite: object  # [T] int32
+
+
+def build_models(systems: np.ndarray, n_maps: np.ndarray, keys: np.ndarray, settings: Settings3D,
+                 runner=None) -> Models:
+    """Run the models kernel for systems [T, 7, 13] keyed by keys [T, 2] (one thread per model)."""
     runner = runner or kernels.CudaRunner()
-    key, n_sys = settings.database, batch.systems.shape[0]
-    systems, n_maps, model_key, system_of, mvp = runner.upload(
-        batch.systems, batch.n_maps.astype(np.int64), batch.model_key.astype(np.uint32),
-        batch.system_of.astype(np.int64), batch.mvp.astype(np.float64))
+    key, n_sys = settings.database, systems.shape[0]
+    d_systems, d_maps, d_keys = runner.upload(systems, n_maps.astype(np.int64), keys.astype(np.uint32))
     points = runner.empty((n_sys, 3, settings.n_points - 1), np.float32)
     finite = runner.empty((n_sys,), np.int32)
     runner.launch(key, f"{key}_models", (math.ceil(n_sys / MODEL_THREADS),), MODEL_THREADS, 0, MODELS_SIG,
-                  [systems, n_maps, model_key, points, finite, n_sys, settings.n_points, settings.seed,
+                  [d_systems, d_maps, d_keys, points, finite, n_sys, settings.n_points, settings.seed,
                    settings.stream])
+    return Models(points, finite)
+
+
+def render(batch: ViewBatch, settings: Settings3D, runner=None, models: Models | None = None):
+    """Render a batch of views: uint8 [B, 1, S, S] (a CUDA torch tensor, or NumPy under the host runner).
+
+    `models` holds the models of a table that `batch.model_index` points into (a database's); without it
+    the batch's own models are built here.
+    """
+    runner = runner or kernels.CudaRunner()
+    key = settings.database
+    if models is None:
+        models, index = build_models(batch.systems, batch.n_maps, batch.model_key, settings, runner), batch.system_of
+    else:
+        index = batch.model_index[batch.system_of]
+    model_of, mvp = runner.upload(index.astype(np.int64), batch.mvp.astype(np.float64))
     out = runner.empty((batch.size, 1, settings.size, settings.size), np.uint8)
     grid, band_rows, shared = view_grid(batch.size, settings.size)
     runner.launch(key, f"{key}_views", grid, VIEW_THREADS, shared, VIEWS_SIG,
-                  [points, finite, system_of, mvp, out, settings.n_points, settings.size, band_rows])
+                  [models.points, models.finite, model_of, mvp, out, settings.n_points, settings.size, band_rows])
     return runner.result(out)
 
 
