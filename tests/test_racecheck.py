@@ -88,17 +88,24 @@ def test_renders_pass_the_race_checker(key, options, install):
         assert_clean(runner.verdicts, render_kernels(key))
 
 
-@pytest.mark.parametrize("key,variant,module,limit,bands", [
-    # 64² in bands of 20 rows: keys (VARIANTS' patch_color), then a bitmap (its point_gray)
-    ("fractaldb", -1, "ifs2d", ("BAND_BYTES", 4 * 64 * 20), lambda m: m.raster_grid(64, False)[:2] == (4, 20)),
-    ("fractaldb", 0, "ifs2d", ("BAND_BYTES", 64 * 20 // 8), lambda m: m.raster_grid(64, True)[:2] == (4, 20)),
-    ("exfractaldb", -1, "ifs3d", ("VIEW_SHARED_BYTES", 96 * 20 // 8), lambda m: m.view_grid(3, 96)[0] == (3, 5)),
+# 64² in bands of 20 rows, for 8-thread raster blocks (a queue of 8 * 8 + 2 words): keys (VARIANTS'
+# patch_color), then a bitmap (its point_gray); 96² views in bands of 20 rows
+SMALL_RASTER = {"RASTER_THREADS": 8, "QUEUE_WORDS": 8 * 8 + 2}
+
+
+@pytest.mark.parametrize("key,variant,module,limits,bands", [
+    ("fractaldb", -1, "ifs2d", {**SMALL_RASTER, "BAND_BYTES": 4 * (64 * 20 + 8 * 8 + 2)},
+     lambda m: m.raster_grid(64, False)[:2] == (4, 20)),
+    ("fractaldb", 0, "ifs2d", {**SMALL_RASTER, "BAND_BYTES": 64 * 20 // 8 + 4 * (8 * 8 + 2)},
+     lambda m: m.raster_grid(64, True)[:2] == (4, 20)),
+    ("exfractaldb", -1, "ifs3d", {"VIEW_SHARED_BYTES": 96 * 20 // 8}, lambda m: m.view_grid(3, 96)[0] == (3, 5)),
 ])
-def test_banded_launches_in_random_orders_and_under_the_checker(key, variant, module, limit, bands, install,
+def test_banded_launches_in_random_orders_and_under_the_checker(key, variant, module, limits, bands, install,
                                                                   monkeypatch):
-    """Small shared memory forces the bands that only images over 886² (views) or 188² (raster keys) need."""
+    """Small shared memory forces the bands that only images over 886² (views) or 166² (raster keys) need."""
     render_cuda = importlib.import_module(f"fdsl_gen.databases.{module}.render_cuda")
-    monkeypatch.setattr(render_cuda, *limit)
+    for name, value in limits.items():
+        monkeypatch.setattr(render_cuda, name, value)
     assert bands(render_cuda)
     ref, render = renders(key, VARIANTS[key][variant])
     checked = HostRunner(order_seed=6, check=True)

@@ -29,10 +29,6 @@ __device__ __forceinline__ float contour_pnoise1(float x, Table gradient) {
     return __fmul_rn(__fadd_rn(a, __fmul_rn(fade, __fsub_rn(b, a))), 0.4f);
 }
 
-// Word `lane` (0..3) of a Philox step, by selection (an indexed array would go to local memory).
-__device__ __forceinline__ unsigned int philox_lane(const Philox4& w, int lane) {
-    return lane == 0 ? w.w[0] : lane == 1 ? w.w[1] : lane == 2 ? w.w[2] : w.w[3];
-}
 
 // render_ref.line_pixels, clipped per pixel; a segment whose bounding box misses the canvas is skipped.
 __device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, long long y0, long long x1,
@@ -46,6 +42,7 @@ __device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, lo
     if (dx == 0 || dy == 0) {
         const long long sx = dx ? xs : 0, sy = dy ? ys : 0, n = dx > dy ? dx : dy;
         for (long long k = 0; k < n; ++k) {
+            FDSL_MARK(7);  // model: one pixel of a horizontal or vertical segment
             if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
             x += sx;
             y += sy;
@@ -53,6 +50,7 @@ __device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, lo
     } else if (dx > dy) {
         long long e = 2 * dy - dx;
         for (long long k = 0; k < dx; ++k) {
+            FDSL_MARK(5);  // model: one pixel of a flat segment
             if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
             if (e >= 0) { y += ys; e -= 2 * dx; }
             e += 2 * dy;
@@ -61,13 +59,16 @@ __device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, lo
     } else {
         long long e = 2 * dx - dy;
         for (long long k = 0; k < dy; ++k) {
+            FDSL_MARK(6);  // model: one pixel of a steep segment
             if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
             if (e >= 0) { x += xs; e -= 2 * dy; }
             e += 2 * dx;
             y += ys;
         }
     }
+    FDSL_MARK(14);  // model: a segment's last pixel
     if (x1 >= 0 && x1 < S && y1 >= 0 && y1 < S) img[y1 * S + x1] = gray;
+    FDSL_MARK(15);
 }
 
 struct ContourArgs {
@@ -107,7 +108,11 @@ __device__ void contour_init(const ContourArgs& a, int b, int t, int nt, smem<do
     const int S = a.size;
     const ContourImage im = contour_image(a, b);
     const gmem<unsigned char> img = a.out + (long long)b * S * S;
-    for (int k = t; k < S * S; k += nt) img[k] = (unsigned char)a.background;
+    for (int k = t; k < S * S; k += nt) {
+        FDSL_MARK(8);  // model: one pixel of the background
+        img[k] = (unsigned char)a.background;
+    }
+    FDSL_MARK(15);
     for (int k = t; k < 256; k += nt) grad[k] = a.gradient[k];
     for (int v = t; v < im.q; v += nt) {
         const double x = __dmul_rn(__dmul_rn(im.cs[v], im.r0), im.sx);
@@ -131,6 +136,7 @@ __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, 
     const int q = im.q;
     const long long base = contour_orbit_base(q, k);
     for (int g = t; 4 * g - 1 < q; g += nt) {
+        FDSL_MARK(1);  // model: one group of 4 vertices (their x-noise step)
         const Philox4 wx = philox_step(a.seed, a.stream, im.cat, im.inst, (unsigned long long)((base >> 2) + g));
         Philox4 wy = wx;
         long long y_step = -1;
@@ -140,9 +146,11 @@ __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, 
             if (v < 0 || v >= q) continue;
             const long long y_word = base + 1 + q + v;
             if ((y_word >> 2) != y_step) {
+                FDSL_MARK(3);  // model: one y-noise step
                 y_step = y_word >> 2;
                 wy = philox_step(a.seed, a.stream, im.cat, im.inst, (unsigned long long)y_step);
             }
+            FDSL_MARK(2);  // model: one vertex moved
             const unsigned int x_noise = wx.w[j], y_noise = philox_lane(wy, (int)(y_word & 3));
             const double nx = (double)contour_pnoise1((float)((double)x_noise * CONTOUR_NOISE_SCALE), grad);
             const double ny = (double)contour_pnoise1((float)((double)y_noise * CONTOUR_NOISE_SCALE), grad);
@@ -157,6 +165,7 @@ __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, 
             iy[v] = (long long)(a.kind == CONTOUR_RCDB ? __dadd_rn(y, im.yc) : y);
         }
     }
+    FDSL_MARK(15);
 }
 
 __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, smem<const long long> ix,
@@ -168,6 +177,7 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
     gray = gray > 255u ? 255u : gray;
     const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int v = t; v < q; v += nt) {
+        FDSL_MARK(4);  // model: one segment set up (and skipped when off the canvas)
         const int w1 = v + 1 < q ? v + 1 : 0;
         contour_segment(img, S, ix[v], iy[v], ix[w1], iy[w1], (unsigned char)gray);
     }

@@ -16,6 +16,15 @@
 // to the race checker (racecheck.h) in the checking build (-DFDSL_RACECHECK).
 #pragma once
 
+// FDSL_MARK(n), n in 0..15: the start of a region of work that benchmarks/gpu_model.py counts. Only a
+// build with -DFDSL_MODEL_MARKS (the cost model's) plants a marker instruction (PTX pmevent, SASS PMTRIG);
+// every other build compiles it to nothing.
+#if defined(__CUDACC__) && defined(FDSL_MODEL_MARKS)
+#define FDSL_MARK(n) asm volatile("pmevent " #n ";")
+#else
+#define FDSL_MARK(n)
+#endif
+
 #if defined(FDSL_RACECHECK) && !defined(__CUDACC__)
 #include "racecheck.h"
 template <class T> using gmem = fdsl_rc::Ptr<T, fdsl_rc::GLOBAL>;
@@ -50,6 +59,7 @@ inline unsigned int __umulhi(unsigned int a, unsigned int b) {
 }
 inline unsigned int atomicMax(unsigned int* p, unsigned int v) { unsigned int o = *p; if (v > o) *p = v; return o; }
 inline unsigned int atomicOr(unsigned int* p, unsigned int v) { unsigned int o = *p; *p = o | v; return o; }
+inline unsigned int atomicAdd(unsigned int* p, unsigned int v) { unsigned int o = *p; *p = o + v; return o; }
 inline int __popc(unsigned int v) { return __builtin_popcount(v); }
 
 #ifdef FDSL_RACECHECK
@@ -60,6 +70,10 @@ template <fdsl_rc::Space S> unsigned int atomicMax(fdsl_rc::Ptr<unsigned int, S>
 template <fdsl_rc::Space S> unsigned int atomicOr(fdsl_rc::Ptr<unsigned int, S> p, unsigned int v) {
     fdsl_rc::record(p.raw(), sizeof(unsigned int), fdsl_rc::ATOMIC, nullptr, S);
     return atomicOr(p.raw(), v);
+}
+template <fdsl_rc::Space S> unsigned int atomicAdd(fdsl_rc::Ptr<unsigned int, S> p, unsigned int v) {
+    fdsl_rc::record(p.raw(), sizeof(unsigned int), fdsl_rc::ATOMIC, nullptr, S);
+    return atomicAdd(p.raw(), v);
 }
 #endif
 

@@ -73,6 +73,27 @@ __device__ __forceinline__ unsigned int ifs2d_rescale(double v, double lo, doubl
     return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(v, __dsub_rn(hi, lo)), scale), off));
 }
 
+// ifs2d_rescale without its division where that is safe: `inv` = 1 / (the divisor) rounded. The quotient
+// from the reciprocal is within 2^-50 (relative) of the correctly rounded one, so for a result below 2^24 the
+// two final values differ by less than 2^-25; where the fast one's fraction is further than 2^-20 from an
+// integer, both truncate to the same integer. Elsewhere (rare) the exact division decides.
+__device__ __forceinline__ unsigned int ifs2d_rescale_fast(double v, double lo, double hi, double inv, int extent,
+                                                          int pad) {
+    const double scale = (double)(extent - 2 * pad), off = (double)pad;
+    const double num = lo < 0.0 ? __dsub_rn(v, lo) : v;
+    const double value = __dadd_rn(__dmul_rn(__dmul_rn(num, inv), scale), off);
+    if (value >= 0.0 && value < 16777216.0) {
+        const double whole = floor(value), frac = __dsub_rn(value, whole);
+        if (frac > 0x1p-20 && frac < 1.0 - 0x1p-20) return (unsigned int)(long long)whole & 0xFFFFu;
+    }
+    return ifs2d_rescale(v, lo, hi, extent, pad);
+}
+
+// The reciprocal of ifs2d_rescale's divisor for bounds [lo, hi].
+__device__ __forceinline__ double ifs2d_rescale_inverse(double lo, double hi) {
+    return __ddiv_rn(1.0, lo < 0.0 ? __dsub_rn(__dsub_rn(hi, lo), 0.0) : __dsub_rn(hi, lo));
+}
+
 // ---- trace ------------------------------------------------------------------------------------------
 
 // systems [U, 7, 7], n_maps [U], u [R, n] with u_row [U], checkpoints [U, n_chunks, 2], bounds [U, 4]
@@ -132,14 +153,18 @@ __device__ void ifs2d_coords_chunk(const Ifs2dCoordsArgs& a, int sid, int c, sme
     ifs2d_running_sums(coef, nm, cum);
     const gmem<const double> bd = a.bounds + 4 * s;
     const double xlo = bd[0], xhi = bd[1], ylo = bd[2], yhi = bd[3];
+    const double xinv = ifs2d_rescale_inverse(xlo, xhi), yinv = ifs2d_rescale_inverse(ylo, yhi);
     const gmem<const double> ck = a.checkpoints + (s * a.n_chunks + c) * 2;
     Ifs2dState p = {ck[0], ck[1]};
     const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
     const gmem<unsigned int> out = a.coords + (long long)sid * a.n;
     for (int i = first; i < last; ++i) {
+        FDSL_MARK(1);  // model: one point's step, rescale and store
         if (i > first) p = ifs2d_step(coef, cum, nm, a.u[i - 1], p);
-        out[i] = ifs2d_rescale(p.x, xlo, xhi, a.size, a.pad) | ifs2d_rescale(p.y, ylo, yhi, a.size, a.pad) << 16;
+        out[i] = ifs2d_rescale_fast(p.x, xlo, xhi, xinv, a.size, a.pad) |
+                 ifs2d_rescale_fast(p.y, ylo, yhi, yinv, a.size, a.pad) << 16;
     }
+    FDSL_MARK(15);
 }
 
 // ---- raster -----------------------------------------------------------------------------------------
@@ -152,67 +177,167 @@ struct Ifs2dRasterArgs {
     unsigned int seed, stream;
 };
 
-// Shared memory of a band: keys [band_rows * size] (or, for plain gray points, bits of the same pixels).
+// Shared memory of a raster block: the band's keys [band_rows * size] (for plain gray points, bits of the
+// same pixels), then, when an image has several bands, a queue of the round's points that reach the band
+// (index, coordinates) [2 * 4 * threads] and its two counters (rounds alternate between them).
 __device__ __forceinline__ int ifs2d_band_words(const Ifs2dRasterArgs& a) {
     return a.bitmap ? (a.band_rows * a.size + 31) / 32 : a.band_rows * a.size;
 }
 
-__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, smem<unsigned int> keys) {
-    for (int k = t; k < ifs2d_band_words(a); k += nt) keys[k] = 0u;
+// What every phase of the block of (image, band) `slot` knows. The flips are arithmetic, so that no branch
+// splits the drawing into variants: output row = fy0 + fy1 * y (drawing orientation), likewise columns.
+struct Ifs2dBand {
+    long long b;
+    int r0, r1, d0, d1;  // the band's output rows [r0, r1), and the drawing rows [d0, d1) they come from
+    int fy0, fy1, fx0, fx1;
+    unsigned int cat, rid;
+    gmem<const unsigned int> xy;  // the system's points, x | y << 16
+};
+
+__device__ __forceinline__ Ifs2dBand ifs2d_band(const Ifs2dRasterArgs& a, int slot) {
+    Ifs2dBand k;
+    k.b = a.image_index[slot / a.n_bands];
+    const int S = a.size;
+    k.r0 = (slot % a.n_bands) * a.band_rows;
+    k.r1 = k.r0 + a.band_rows;
+    const bool vflip = a.flip[k.b] == 0 || a.flip[k.b] == 2, hflip = a.flip[k.b] >= 2;
+    k.d0 = vflip ? S - k.r1 : k.r0;
+    k.d1 = vflip ? S - k.r0 : k.r1;
+    k.fy0 = vflip ? S - 1 : 0; k.fy1 = vflip ? -1 : 1;
+    k.fx0 = hflip ? S - 1 : 0; k.fx1 = hflip ? -1 : 1;
+    k.cat = a.patch_key[2 * k.b];
+    k.rid = a.patch_key[2 * k.b + 1];
+    k.xy = a.coords + (a.system_of[k.b] - a.system_base) * a.n;
+    return k;
 }
 
-// Pixel (row, col) of the band, in output orientation: the key's slot, or the bit of a bitmap.
-__device__ __forceinline__ void ifs2d_mark(const Ifs2dRasterArgs& a, smem<unsigned int> keys, int k, unsigned int key) {
-    if (a.bitmap)
+__device__ void ifs2d_raster_clear(const Ifs2dRasterArgs& a, int t, int nt, smem<unsigned int> keys) {
+    for (int k = t; k < ifs2d_band_words(a); k += nt) {
+        FDSL_MARK(6);  // model: one word cleared
+        keys[k] = 0u;
+    }
+    FDSL_MARK(15);
+    if (t == 0 && a.n_bands > 1) {
+        const smem<unsigned int> counters = keys + ifs2d_band_words(a) + 8 * nt;
+        counters[0] = counters[1] = 0u;
+    }
+}
+
+// Pixel k of the band (row-major from its first row): a key kept by atomicMax, or a bit of a bitmap.
+template <bool BITMAP>
+__device__ __forceinline__ void ifs2d_mark(smem<unsigned int> keys, int k, unsigned int key) {
+    if (BITMAP)
         atomicOr(&keys[k >> 5], 1u << (k & 31));
     else
         atomicMax(&keys[k], key);
 }
 
+// Whether point (x, y) (drawing orientation, before the paste's offset) draws into the band.
+__device__ __forceinline__ bool ifs2d_reaches(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int x, int y) {
+    if (!a.patch) return x < a.size && y < a.size && y >= k.d0 && y < k.d1;
+    const int oy = (y + 1) & 0xFFFF;
+    return oy + 2 >= k.d0 && oy < k.d1;  // some row of its 3x3 patch is in the band
+}
+
+// Point i at (x, y) into the band; `words` is Philox step i >> 2 of the image's patterns (patches only).
+template <bool BITMAP>
+__device__ __forceinline__ void ifs2d_draw(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int i, int x, int y,
+                                           const Philox4& words, smem<unsigned int> keys) {
+    const int S = a.size;
+    const unsigned int key = (unsigned int)(i + 1) << 1;
+    if (!a.patch) {
+        FDSL_MARK(4);  // model: one plain point marked
+        ifs2d_mark<BITMAP>(keys, (k.fy0 + k.fy1 * y - k.r0) * S + k.fx0 + k.fx1 * x, key | 1u);
+        return;
+    }
+    FDSL_MARK(3);  // model: one patch drawn into the band
+    const unsigned int pattern = 1u + bounded(philox_lane(words, i & 3), 511u);
+    const int ox = (x + 1) & 0xFFFF, oy = (y + 1) & 0xFFFF;
+    // the original clips the paste at the canvas (oy + r, ox + q < S); the band takes its rows
+    int base[3], col[3];
+    bool row_in[3], col_in[3];
+#pragma unroll
+    for (int r = 0; r < 3; ++r) {
+        const int row = k.fy0 + k.fy1 * (oy + r);
+        row_in[r] = oy + r < S && row >= k.r0 && row < k.r1;
+        base[r] = (row - k.r0) * S;
+        col_in[r] = ox + r < S;
+        col[r] = k.fx0 + k.fx1 * (ox + r);
+    }
+#pragma unroll
+    for (int cell = 0; cell < 9; ++cell)  // MSB first: bit 8 - cell for row cell / 3, column cell % 3
+        if (row_in[cell / 3] && col_in[cell % 3])
+            ifs2d_mark<BITMAP>(keys, base[cell / 3] + col[cell % 3], key | ((pattern >> (8 - cell)) & 1u));
+}
+
+// An image in one band: threads take groups of 4 consecutive points (one Philox step of patterns).
+template <bool BITMAP>
 __device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int slot, int t, int nt, smem<unsigned int> keys) {
-    const long long b = a.image_index[slot / a.n_bands];
-    const int band = slot % a.n_bands;
-    const gmem<const unsigned int> xy = a.coords + (a.system_of[b] - a.system_base) * a.n;
-    const int S = a.size, r0 = band * a.band_rows, r1 = r0 + a.band_rows;
-    const bool vflip = a.flip[b] == 0 || a.flip[b] == 2, hflip = a.flip[b] >= 2;
-    const int d0 = vflip ? S - r1 : r0, d1 = vflip ? S - r0 : r1;  // the band's rows before the flip
-    const unsigned int cat = a.patch_key[2 * b], rid = a.patch_key[2 * b + 1];
-    for (int g = t; 4 * g < a.n; g += nt) {  // points 4g .. 4g + 3: one Philox step of patterns
+    const Ifs2dBand k = ifs2d_band(a, slot);
+    for (int g = t; 4 * g < a.n; g += nt) {
         Philox4 words = {{0u, 0u, 0u, 0u}};
-        bool drawn = false;
+        if (a.patch) {
+            FDSL_MARK(2);  // model: one Philox step of patterns
+            words = philox_step(a.seed, a.stream, k.cat, k.rid, (unsigned long long)g);
+        }
         for (int i = 4 * g; i < 4 * g + 4 && i < a.n; ++i) {
-            const unsigned int v = xy[i];
+            FDSL_MARK(1);  // model: one point read
+            const unsigned int v = k.xy[i];
             const int x = (int)(v & 0xFFFFu), y = (int)(v >> 16);
-            const unsigned int key = (unsigned int)(i + 1) << 1;
-            if (!a.patch) {
-                if (x < S && y < S && y >= d0 && y < d1) {
-                    const int row = vflip ? S - 1 - y : y, col = hflip ? S - 1 - x : x;
-                    ifs2d_mark(a, keys, (row - r0) * S + col, key | 1u);
-                }
-                continue;
-            }
-            const int ox = (x + 1) & 0xFFFF, oy = (y + 1) & 0xFFFF;
-            if (oy + 2 < d0 || oy >= d1) continue;  // no row of this patch in the band
-            if (!drawn) {
-                words = philox_step(a.seed, a.stream, cat, rid, (unsigned long long)g);
-                drawn = true;
-            }
-            const unsigned int pattern = 1u + bounded(words.w[i & 3], 511u);
-#pragma unroll
-            for (int r = 0; r < 3; ++r) {
-                if (oy + r >= S) break;
-                const int row = vflip ? S - 1 - (oy + r) : oy + r;
-                if (row < r0 || row >= r1) continue;
-#pragma unroll
-                for (int q = 0; q < 3; ++q) {
-                    if (ox + q >= S) break;
-                    const int col = hflip ? S - 1 - (ox + q) : ox + q;
-                    const unsigned int bit = (pattern >> (8 - (3 * r + q))) & 1u;
-                    ifs2d_mark(a, keys, (row - r0) * S + col, key | bit);
-                }
-            }
+            if (ifs2d_reaches(a, k, x, y)) ifs2d_draw<BITMAP>(a, k, i, x, y, words, keys);
         }
     }
+    FDSL_MARK(15);
+}
+
+// Several bands: in round `round` thread t reads points 4g .. 4g + 3, g = round * nt + t, and queues those
+// that reach the band, so that the drawing (`ifs2d_raster_draw`) keeps every lane busy however the points
+// scatter over the bands.
+__device__ void ifs2d_raster_queue(const Ifs2dRasterArgs& a, int slot, int round, int t, int nt,
+                                   smem<unsigned int> keys) {
+    const Ifs2dBand k = ifs2d_band(a, slot);
+    const smem<unsigned int> queue = keys + ifs2d_band_words(a), counters = queue + 8 * nt;
+    const int g = round * nt + t;
+    unsigned int v[4];
+    int reach = 0;  // bit j: point 4g + j reaches the band
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        v[j] = 0u;
+        if (4 * g + j < a.n) {
+            FDSL_MARK(7);  // model: one point read and tested against the band
+            v[j] = k.xy[4 * g + j];
+            reach |= ifs2d_reaches(a, k, (int)(v[j] & 0xFFFFu), (int)(v[j] >> 16)) << j;
+        }
+    }
+    FDSL_MARK(15);
+    if (!reach) return;
+    unsigned int at = atomicAdd(&counters[round & 1], (unsigned int)__popc((unsigned int)reach));
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+        if ((reach >> j) & 1) {
+            queue[2 * at] = (unsigned int)(4 * g + j);
+            queue[2 * at + 1] = v[j];
+            ++at;
+        }
+}
+
+template <bool BITMAP>
+__device__ void ifs2d_raster_draw(const Ifs2dRasterArgs& a, int slot, int round, int t, int nt,
+                                  smem<unsigned int> keys) {
+    const Ifs2dBand k = ifs2d_band(a, slot);
+    const smem<const unsigned int> queue = keys + ifs2d_band_words(a);
+    const smem<unsigned int> counters = keys + ifs2d_band_words(a) + 8 * nt;
+    const int queued = (int)counters[round & 1];
+    for (int e = t; e < queued; e += nt) {
+        FDSL_MARK(8);  // model: one queued point drawn (with its own Philox step)
+        const int i = (int)queue[2 * e];
+        const unsigned int v = queue[2 * e + 1];
+        Philox4 words = {{0u, 0u, 0u, 0u}};
+        if (a.patch) words = philox_step(a.seed, a.stream, k.cat, k.rid, (unsigned long long)(i >> 2));
+        ifs2d_draw<BITMAP>(a, k, i, (int)(v & 0xFFFFu), (int)(v >> 16), words, keys);
+    }
+    FDSL_MARK(15);
+    if (t == 0) counters[(round + 1) & 1] = 0u;  // for the next round (nobody reads it in this phase)
 }
 
 __device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int slot, int t, int nt,
@@ -222,6 +347,7 @@ __device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int slot, int t, 
     const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
     const gmem<unsigned char> img = a.out + b * a.channels * S * S;
     for (int k = t; k < rows * S; k += nt) {
+        FDSL_MARK(5);  // model: one pixel resolved
         const int pixel = r0 * S + k;
         if (a.bitmap) {
             img[pixel] = (unsigned char)(127u * ((keys[k >> 5] >> (k & 31)) & 1u));
@@ -236,6 +362,7 @@ __device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int slot, int t, 
             img[pixel] = (unsigned char)(127u * bit);
         }
     }
+    FDSL_MARK(15);
 }
 
 // ---- fill (search) ----------------------------------------------------------------------------------
@@ -339,9 +466,27 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
         fdsl_host::Grid g(FDSL_GRID_ARGS);                                                                  \
         const smem<unsigned int> keys = g.shared<unsigned int>();                                           \
+        const int rounds = (n + 4 * threads - 1) / (4 * threads);                                           \
         g.run([&](int slot, int) {                                                                          \
             g.phase([&](int t) { ifs2d_raster_clear(a, t, threads, keys); });                               \
-            g.phase([&](int t) { ifs2d_raster_stamp(a, slot, t, threads, keys); });                         \
+            if (n_bands == 1) {                                                                             \
+                g.phase([&](int t) {                                                                        \
+                    if (bitmap)                                                                             \
+                        ifs2d_raster_stamp<true>(a, slot, t, threads, keys);                                \
+                    else                                                                                    \
+                        ifs2d_raster_stamp<false>(a, slot, t, threads, keys);                               \
+                });                                                                                         \
+            } else {                                                                                        \
+                for (int round = 0; round < rounds; ++round) {                                              \
+                    g.phase([&](int t) { ifs2d_raster_queue(a, slot, round, t, threads, keys); });          \
+                    g.phase([&](int t) {                                                                    \
+                        if (bitmap)                                                                         \
+                            ifs2d_raster_draw<true>(a, slot, round, t, threads, keys);                      \
+                        else                                                                                \
+                            ifs2d_raster_draw<false>(a, slot, round, t, threads, keys);                     \
+                    });                                                                                     \
+                }                                                                                           \
+            }                                                                                               \
             g.phase([&](int t) { ifs2d_raster_resolve(a, slot, t, threads, keys); });                       \
         });                                                                                                 \
     }                                                                                                       \
@@ -377,8 +522,23 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
         const int slot = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                      \
         ifs2d_raster_clear(a, t, nt, keys);                                                                 \
         __syncthreads();                                                                                    \
-        ifs2d_raster_stamp(a, slot, t, nt, keys);                                                           \
-        __syncthreads();                                                                                    \
+        if (n_bands == 1) {                                                                                 \
+            if (bitmap)                                                                                     \
+                ifs2d_raster_stamp<true>(a, slot, t, nt, keys);                                             \
+            else                                                                                            \
+                ifs2d_raster_stamp<false>(a, slot, t, nt, keys);                                            \
+            __syncthreads();                                                                                \
+        } else {                                                                                            \
+            for (int round = 0; 4 * round * nt < n; ++round) {                                              \
+                ifs2d_raster_queue(a, slot, round, t, nt, keys);                                            \
+                __syncthreads();                                                                            \
+                if (bitmap)                                                                                 \
+                    ifs2d_raster_draw<true>(a, slot, round, t, nt, keys);                                   \
+                else                                                                                        \
+                    ifs2d_raster_draw<false>(a, slot, round, t, nt, keys);                                  \
+                __syncthreads();                                                                            \
+            }                                                                                               \
+        }                                                                                                   \
         ifs2d_raster_resolve(a, slot, t, nt, keys);                                                         \
     }                                                                                                       \
     extern "C" __global__ void prefix##_fill(IFS2D_FILL_PARAMS) {                                           \

@@ -150,6 +150,7 @@ __device__ void ifs3d_view_project(const Ifs3dViewArgs& a, int b, int band, int 
     const gmem<const double> M = a.mvp + 16LL * b;
     const double half = (double)S / 2.0;
     for (int i = t; i < m; i += nt) {
+        FDSL_MARK(1);  // model: one point projected (and lit when it falls in the band)
         const double x = pts[i], y = pts[m + i], z = pts[2 * m + i];
         double c[4];
         for (int r = 0; r < 4; ++r)
@@ -165,6 +166,7 @@ __device__ void ifs3d_view_project(const Ifs3dViewArgs& a, int b, int band, int 
             atomicOr(&lit[k >> 5], 1u << (k & 31));
         }
     }
+    FDSL_MARK(15);
 }
 
 __device__ void ifs3d_view_write(const Ifs3dViewArgs& a, int b, int band, int t, int nt,
@@ -172,7 +174,11 @@ __device__ void ifs3d_view_write(const Ifs3dViewArgs& a, int b, int band, int t,
     const int S = a.size, r0 = band * a.band_rows;
     const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
     const gmem<unsigned char> img = a.out + ((long long)b * S + r0) * S;
-    for (int k = t; k < rows * S; k += nt) img[k] = (lit[k >> 5] >> (k & 31)) & 1u ? 255 : 0;
+    for (int k = t; k < rows * S; k += nt) {
+        FDSL_MARK(2);  // model: one pixel written
+        img[k] = (lit[k >> 5] >> (k & 31)) & 1u ? 255 : 0;
+    }
+    FDSL_MARK(15);
 }
 
 struct Ifs3dEvalArgs {

@@ -28,6 +28,11 @@ __device__ __forceinline__ Philox4 philox_step(unsigned int seed, unsigned int s
     return philox4x32_10((unsigned int)step, (unsigned int)(step >> 32), instance, category, seed, stream);
 }
 
+// Word `lane` (0..3) of a Philox step, by selection (an indexed array would go to local memory).
+__device__ __forceinline__ unsigned int philox_lane(const Philox4& w, int lane) {
+    return lane == 0 ? w.w[0] : lane == 1 ? w.w[1] : lane == 2 ? w.w[2] : w.w[3];
+}
+
 // Integer in [0, n) from one word (multiply-shift), as rng.bounded.
 __device__ __forceinline__ unsigned int bounded(unsigned int word, unsigned int n) {
     return (unsigned int)(((unsigned long long)word * n) >> 32);

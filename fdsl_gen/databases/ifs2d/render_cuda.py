@@ -30,7 +30,8 @@ TRACE_THREADS = 128
 FILL_THREADS = 256
 COORDS_THREADS = 128  # chunks per block of the coords kernel
 RASTER_THREADS = 512
-BAND_BYTES = 110 * 1024  # a band's keys: two blocks (2 x 512 threads) fit in the 228 KB of a Hopper SM
+BAND_BYTES = 110 * 1024  # a raster block's shared memory: two blocks (2 x 512 threads) fit in a Hopper SM's 228 KB
+QUEUE_WORDS = 8 * RASTER_THREADS + 2  # (index, coordinates) of a round's 4 points per thread, and 2 counters
 COORDS_BYTES = 256 * 2**20  # the coordinates of one pass (uint32 per point)
 TRACE_SIG = "i p p p p i i i p p p"
 COORDS_SIG = "p p p p p p p i i i i i"
@@ -51,11 +52,17 @@ class Traced:
 
 
 def raster_grid(size: int, bitmap: bool) -> tuple[int, int, int]:
-    """(bands per image, rows per band, shared bytes) of the raster launch: a band fits BAND_BYTES."""
+    """(bands per image, rows per band, shared bytes) of the raster launch, within BAND_BYTES: one band if the
+    image fits, else bands beside the queue of a round's points (2 words each) and its two counters."""
     bits_per_pixel = 1 if bitmap else 32
-    band_rows = max(1, min(size, BAND_BYTES * 8 // (bits_per_pixel * size)))
-    words = (band_rows * size + 31) // 32 if bitmap else band_rows * size
-    return math.ceil(size / band_rows), band_rows, 4 * words
+
+    def words(rows: int) -> int:
+        return (rows * size + 31) // 32 if bitmap else rows * size
+
+    if 4 * words(size) <= BAND_BYTES:
+        return 1, size, 4 * words(size)
+    band_rows = max(1, min(size, (BAND_BYTES - 4 * QUEUE_WORDS) * 8 // (bits_per_pixel * size)))
+    return math.ceil(size / band_rows), band_rows, 4 * (words(band_rows) + QUEUE_WORDS)
 
 
 def pass_systems(n_points: int) -> int:
