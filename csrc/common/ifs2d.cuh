@@ -73,6 +73,11 @@ __device__ __forceinline__ unsigned int ifs2d_rescale(double v, double lo, doubl
     return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(v, __dsub_rn(hi, lo)), scale), off));
 }
 
+// The exact rescale as a subroutine: the rare fallback of ifs2d_rescale_fast stays out of its caller's loop.
+__device__ __noinline__ unsigned int ifs2d_rescale_exact(double v, double lo, double hi, int extent, int pad) {
+    return ifs2d_rescale(v, lo, hi, extent, pad);
+}
+
 // ifs2d_rescale without its division where that is safe: `inv` = 1 / (the divisor) rounded. The quotient
 // from the reciprocal is within 2^-50 (relative) of the correctly rounded one, so for a result below 2^24 the
 // two final values differ by less than 2^-25; where the fast one's fraction is further than 2^-20 from an
@@ -86,7 +91,7 @@ __device__ __forceinline__ unsigned int ifs2d_rescale_fast(double v, double lo, 
         const double whole = floor(value), frac = __dsub_rn(value, whole);
         if (frac > 0x1p-20 && frac < 1.0 - 0x1p-20) return (unsigned int)(long long)whole & 0xFFFFu;
     }
-    return ifs2d_rescale(v, lo, hi, extent, pad);
+    return ifs2d_rescale_exact(v, lo, hi, extent, pad);
 }
 
 // The reciprocal of ifs2d_rescale's divisor for bounds [lo, hi].
