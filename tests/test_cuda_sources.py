@@ -36,7 +36,8 @@ def test_compiles_for_hopper_without_spills(key, tmp_path):
     entries = re.findall(r"Compiling entry function '(\w+)'", r.stderr)
     spills = re.findall(r"(\d+) bytes spill stores, (\d+) bytes spill loads", r.stderr)
     assert entries and all(e.startswith(f"{key}_") for e in entries)
-    assert len(spills) == len(entries) and all(s == ("0", "0") for s in spills), r.stderr
+    # one report per entry function and per subroutine (a rare path kept out of a loop), none spilling
+    assert len(spills) >= len(entries) and all(s == ("0", "0") for s in spills), r.stderr
 
 
 def test_sources_digest_changes_with_a_header(tmp_path, monkeypatch):
