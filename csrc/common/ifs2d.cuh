@@ -237,6 +237,23 @@ __device__ __forceinline__ void ifs2d_mark(smem<unsigned int> keys, int k, unsig
         atomicMax(&keys[k], key);
 }
 
+// ifs2d_mark where `on`: on the GPU one predicated shared-memory reduction (red.shared) at a 32-bit shared
+// address, so that no branch surrounds each of a patch's nine cells.
+template <bool BITMAP>
+__device__ __forceinline__ void ifs2d_mark_if(smem<unsigned int> keys, int k, unsigned int key, bool on) {
+#ifdef __CUDACC__
+    const unsigned int base = (unsigned int)__cvta_generic_to_shared(keys);
+    if (BITMAP)
+        asm volatile("{\n\t.reg .pred p;\n\tsetp.ne.u32 p, %2, 0;\n\t@p red.shared.or.b32 [%0], %1;\n\t}"
+                     :: "r"(base + 4u * (unsigned int)(k >> 5)), "r"(1u << (k & 31)), "r"((unsigned int)on) : "memory");
+    else
+        asm volatile("{\n\t.reg .pred p;\n\tsetp.ne.u32 p, %2, 0;\n\t@p red.shared.max.u32 [%0], %1;\n\t}"
+                     :: "r"(base + 4u * (unsigned int)k), "r"(key), "r"((unsigned int)on) : "memory");
+#else
+    if (on) ifs2d_mark<BITMAP>(keys, k, key);
+#endif
+}
+
 // Whether point (x, y) (drawing orientation, before the paste's offset) draws into the band.
 __device__ __forceinline__ bool ifs2d_reaches(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int x, int y) {
     if (!a.patch) return x < a.size && y < a.size && y >= k.d0 && y < k.d1;
@@ -271,8 +288,8 @@ __device__ __forceinline__ void ifs2d_draw(const Ifs2dRasterArgs& a, const Ifs2d
     }
 #pragma unroll
     for (int cell = 0; cell < 9; ++cell)  // MSB first: bit 8 - cell for row cell / 3, column cell % 3
-        if (row_in[cell / 3] && col_in[cell % 3])
-            ifs2d_mark<BITMAP>(keys, base[cell / 3] + col[cell % 3], key | ((pattern >> (8 - cell)) & 1u));
+        ifs2d_mark_if<BITMAP>(keys, base[cell / 3] + col[cell % 3], key | ((pattern >> (8 - cell)) & 1u),
+                              row_in[cell / 3] && col_in[cell % 3]);
 }
 
 // An image in one band: threads take groups of 4 consecutive points (one Philox step of patterns).
