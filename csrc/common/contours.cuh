@@ -30,45 +30,65 @@ __device__ __forceinline__ float contour_pnoise1(float x, Table gradient) {
 }
 
 
-// render_ref.line_pixels, clipped per pixel; a segment whose bounding box misses the canvas is skipped.
-__device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, long long y0, long long x1,
-                                long long y1, unsigned char gray) {
-    if ((x0 > x1 ? x0 : x1) < 0 || (x0 < x1 ? x0 : x1) >= S || (y0 > y1 ? y0 : y1) < 0 || (y0 < y1 ? y0 : y1) >= S)
-        return;
-    long long dx = x1 - x0, dy = y1 - y0, xs = 1, ys = 1;
+// Pixel (x, y) of the canvas, if it is on it (one unsigned comparison per axis).
+__device__ __forceinline__ bool contour_on(int v, int S) { return (unsigned int)v < (unsigned int)S; }
+__device__ __forceinline__ bool contour_on(long long v, int S) { return (unsigned long long)v < (unsigned long long)S; }
+
+// render_ref.line_pixels from (x0, y0) to (x1, y1), clipped per pixel, in the integer type T: int when every
+// coordinate is within 2^28 (then the error term stays within int), long long otherwise. Only the int
+// version carries the cost model's markers: the other is the rare path.
+template <class T>
+__device__ __forceinline__ void contour_bresenham(gmem<unsigned char> img, int S, T x0, T y0, T x1, T y1,
+                                                  unsigned char gray) {
+    constexpr bool common = sizeof(T) == 4;
+    if (!common) FDSL_MARK(13);  // model: the rare path starts (not counted)
+    T dx = x1 - x0, dy = y1 - y0, xs = 1, ys = 1;
     if (dx < 0) { dx = -dx; xs = -1; }
     if (dy < 0) { dy = -dy; ys = -1; }
-    long long x = x0, y = y0;
+    T x = x0, y = y0;
     if (dx == 0 || dy == 0) {
-        const long long sx = dx ? xs : 0, sy = dy ? ys : 0, n = dx > dy ? dx : dy;
-        for (long long k = 0; k < n; ++k) {
-            FDSL_MARK(7);  // model: one pixel of a horizontal or vertical segment
-            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+        const T sx = dx ? xs : 0, sy = dy ? ys : 0, n = dx > dy ? dx : dy;
+        for (T k = 0; k < n; ++k) {
+            if (common) FDSL_MARK(7);  // model: one pixel of a horizontal or vertical segment
+            if (contour_on(x, S) && contour_on(y, S)) img[(int)y * S + (int)x] = gray;
             x += sx;
             y += sy;
         }
     } else if (dx > dy) {
-        long long e = 2 * dy - dx;
-        for (long long k = 0; k < dx; ++k) {
-            FDSL_MARK(5);  // model: one pixel of a flat segment
-            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+        T e = 2 * dy - dx;
+        for (T k = 0; k < dx; ++k) {
+            if (common) FDSL_MARK(5);  // model: one pixel of a flat segment
+            if (contour_on(x, S) && contour_on(y, S)) img[(int)y * S + (int)x] = gray;
             if (e >= 0) { y += ys; e -= 2 * dx; }
             e += 2 * dy;
             x += xs;
         }
     } else {
-        long long e = 2 * dx - dy;
-        for (long long k = 0; k < dy; ++k) {
-            FDSL_MARK(6);  // model: one pixel of a steep segment
-            if (x >= 0 && x < S && y >= 0 && y < S) img[y * S + x] = gray;
+        T e = 2 * dx - dy;
+        for (T k = 0; k < dy; ++k) {
+            if (common) FDSL_MARK(6);  // model: one pixel of a steep segment
+            if (contour_on(x, S) && contour_on(y, S)) img[(int)y * S + (int)x] = gray;
             if (e >= 0) { x += xs; e -= 2 * dy; }
             e += 2 * dx;
             y += ys;
         }
     }
-    FDSL_MARK(14);  // model: a segment's last pixel
-    if (x1 >= 0 && x1 < S && y1 >= 0 && y1 < S) img[y1 * S + x1] = gray;
-    FDSL_MARK(15);
+    if (common) FDSL_MARK(14);  // model: a segment's last pixel
+    if (contour_on(x1, S) && contour_on(y1, S)) img[(int)y1 * S + (int)x1] = gray;
+    if (common) FDSL_MARK(15);
+}
+
+// A segment whose bounding box misses the canvas is skipped (no pixel of it is on the canvas).
+__device__ void contour_segment(gmem<unsigned char> img, int S, long long x0, long long y0, long long x1,
+                                long long y1, unsigned char gray) {
+    if ((x0 > x1 ? x0 : x1) < 0 || (x0 < x1 ? x0 : x1) >= S || (y0 > y1 ? y0 : y1) < 0 || (y0 < y1 ? y0 : y1) >= S)
+        return;
+    const long long small = 1LL << 28;
+    if (x0 > -small && x0 < small && y0 > -small && y0 < small && x1 > -small && x1 < small && y1 > -small &&
+        y1 < small)
+        contour_bresenham<int>(img, S, (int)x0, (int)y0, (int)x1, (int)y1, gray);
+    else
+        contour_bresenham<long long>(img, S, x0, y0, x1, y1, gray);
 }
 
 struct ContourArgs {
@@ -77,7 +97,7 @@ struct ContourArgs {
     gmem<const double> yc; gmem<const long long> table_offset;
     gmem<const double> tables;  // per image at table_offset[b]: cos [q], sin [q], wave1 [q], wave2 [q]
     gmem<const unsigned int> key; gmem<const float> gradient; gmem<unsigned char> out;
-    int size, kind, background, gray_levels;
+    int size, kind, gray_levels;
     unsigned int seed, stream;
 };
 
@@ -105,14 +125,7 @@ __device__ __forceinline__ long long contour_orbit_base(int q, int k) { return 4
 // Shared scratch: px, py [q] float64, then ix, iy [q] int64, then the noise gradients [256] float32.
 __device__ void contour_init(const ContourArgs& a, int b, int t, int nt, smem<double> px, smem<double> py,
                              smem<float> grad) {
-    const int S = a.size;
-    const ContourImage im = contour_image(a, b);
-    const gmem<unsigned char> img = a.out + (long long)b * S * S;
-    for (int k = t; k < S * S; k += nt) {
-        FDSL_MARK(8);  // model: one pixel of the background
-        img[k] = (unsigned char)a.background;
-    }
-    FDSL_MARK(15);
+    const ContourImage im = contour_image(a, b);  // (the launcher fills the canvas with the background)
     for (int k = t; k < 256; k += nt) grad[k] = a.gradient[k];
     for (int v = t; v < im.q; v += nt) {
         const double x = __dmul_rn(__dmul_rn(im.cs[v], im.r0), im.sx);
@@ -187,10 +200,10 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
     const long long *vertices, const long long *orbits, const double *eta, const double *c, const double *r0, \
         const double *sx, const double *sy, const double *xc, const double *yc, const long long *table_offset, \
         const double *tables, const unsigned int *key, const float *gradient, unsigned char *out, int size,  \
-        int kind, int background, int gray_levels, unsigned int seed, unsigned int stream
+        int kind, int gray_levels, unsigned int seed, unsigned int stream
 #define CONTOUR_ARGS                                                                                        \
     {vertices, orbits, eta, c, r0, sx, sy, xc, yc, table_offset, tables, key, gradient, out, size, kind,    \
-     background, gray_levels, seed, stream}
+     gray_levels, seed, stream}
 
 // shared memory: 2 q float64 + 2 q int64 + 256 float32 = 32 q + 1024 bytes (q <= CONTOUR_MAX_VERTICES)
 #ifndef __CUDACC__

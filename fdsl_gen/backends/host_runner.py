@@ -106,6 +106,9 @@ class HostRunner:
     def constant(self, name: str, make) -> np.ndarray:
         return np.ascontiguousarray(make())
 
+    def fill(self, array: np.ndarray, value) -> None:
+        array.fill(value)
+
     def empty(self, shape, dtype) -> np.ndarray:
         array = np.empty(shape, dtype=dtype)
         array.view(np.uint8).fill(POISON)  # a byte no kernel writes shows

@@ -113,6 +113,9 @@ class CudaRunner:
     def empty(self, shape, dtype):
         return self.torch.empty(shape, dtype=getattr(self.torch, np.dtype(dtype).name), device=self.device)
 
+    def fill(self, array, value) -> None:
+        array.fill_(value)  # queued on the current stream
+
     def launch(self, key: str, name: str, grid, block: int, smem: int, signature: str, args: list) -> None:
         import cupy
 

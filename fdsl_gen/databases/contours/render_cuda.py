@@ -20,7 +20,7 @@ from .noise import GRADIENT
 from .render_numba import vertex_tables
 
 MAX_VERTICES = 7000  # 32 bytes of shared memory per vertex and 1 KB of gradients, under the H100's 227 KB
-SIGNATURE = "i p p p p p p p p p p p p p p i i i i u u"
+SIGNATURE = "i p p p p p p p p p p p p p p i i i u u"
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ def render(batch: ContourBatch, settings: ContourSettings, runner=None, tables: 
     table_array = arrays.pop() if own else tables.tables
     gradient = runner.constant("contours/gradient", lambda: GRADIENT)
     out = runner.empty((batch.size, 1, settings.size, settings.size), np.uint8)
+    runner.fill(out, settings.background)  # a memset-like fill, before the kernel draws on it
     key = settings.database
     runner.launch(key, f"{key}_render", (batch.size,), threads_for(max_q), 32 * max_q + 1024, SIGNATURE,
                   [max_q, *arrays[:10], table_array, arrays[10], gradient, out, settings.size, settings.kind,
-                   settings.background, settings.gray_levels, settings.seed, settings.stream])
+                   settings.gray_levels, settings.seed, settings.stream])
     return runner.result(out)
