@@ -1,6 +1,7 @@
 """The workloads of the GPU cost model (gpu_model.py): how often each marked region runs per image.
 
-Each function returns {"kernels": [(module, kernel, {marker: warp runs per image})], "dram": bytes per image,
+Each function returns {"kernels": [(module, kernel, {marker: warp runs per image}, threads per block, shared
+bytes per block)], "dram": bytes per image,
 "notes": [...]} for the launch configuration the production code uses (render_cuda's constants), or, for
 the host side, a measured time per image. Warp runs are lane-level runs / 32, divided by the fraction of
 lanes that have work; for the contours they are replayed warp by warp from geometry sampled with the
@@ -24,8 +25,9 @@ from fdsl_gen.databases.ifs3d import render_cuda as ifs3d_cuda
 WARP = 32
 
 
-def ifs2d(key: str, size: int, points: int, draw_type: str) -> dict:
-    """2D IFS images from a kept trace: the coordinates pass, then the raster (direct, or queued bands)."""
+def ifs2d(key: str, size: int, points: int, draw_type: str, kept: bool = True) -> dict:
+    """2D IFS images from a kept trace: the coordinates pass (unless the table's coordinates are `kept`),
+    then the raster (direct, or queued bands)."""
     patch, color = draw_type.startswith("patch"), draw_type.endswith("color")
     bitmap = not patch and not color
     n_bands, band_rows, smem = ifs2d_cuda.raster_grid(size, bitmap)
@@ -45,9 +47,13 @@ def ifs2d(key: str, size: int, points: int, draw_type: str) -> dict:
         raster[8] = drawn / WARP  # the queued points, lanes full
         raster[3 if patch else 4] = drawn / WARP
     notes = [f"{n_bands} band(s) of {band_rows} rows, {smem} B of shared memory per block, "
-             f"{ifs2d_cuda.RASTER_THREADS} threads; coordinates: {n_chunks} chunks per system"]
-    return {"kernels": [(key, f"{key}_coords", coords), (key, f"{key}_raster", raster)],
-            "dram": 8 * points + size * size * (3 if color else 1), "notes": notes}
+             f"{ifs2d_cuda.RASTER_THREADS} threads; " +
+             ("coordinates kept per table" if kept else f"coordinates made per image ({n_chunks} chunks)")]
+    launches = [(key, f"{key}_raster", raster, ifs2d_cuda.RASTER_THREADS, smem)]
+    if not kept:
+        launches.insert(0, (key, f"{key}_coords", coords, ifs2d_cuda.COORDS_THREADS, 8 * 49))
+    return {"kernels": launches, "dram": (4 if kept else 8) * points + size * size * (3 if color else 1),
+            "notes": notes}
 
 
 def _segment_runs(polys: list, size: int, threads: int) -> dict:
@@ -92,7 +98,9 @@ def contours(key: str, batch: ContourBatch, settings, images: list[int]) -> dict
     mean_q = float(np.mean(batch.vertices[images]))
     mean_k = float(np.mean(batch.orbits[images]))
     notes = [f"{len(images)} sampled images: mean q {mean_q:.0f}, mean K {mean_k:.0f}; {threads} threads"]
-    return {"kernels": [(key, f"{key}_render", per_image)], "dram": 2 * settings.size ** 2, "notes": notes}
+    smem = 32 * int(batch.vertices.max()) + 1024
+    return {"kernels": [(key, f"{key}_render", per_image, threads, smem)], "dram": 2 * settings.size ** 2,
+            "notes": notes}
 
 
 def contour_sample(key: str, n: int, **options):
@@ -118,10 +126,11 @@ def ofdb3d_views(size: int = 224, points: int = 9999) -> dict:
     """A view of a kept 3D model: every point projected (lanes over points), the band's pixels written."""
     m = points - 1
     threads = ifs3d_cuda.VIEW_THREADS
-    (_, n_bands), band_rows, _ = ifs3d_cuda.view_grid(1, size)
+    (_, n_bands), band_rows, smem = ifs3d_cuda.view_grid(1, size)
     runs = {1: n_bands * math.ceil(m / threads) * threads / WARP, 2: size * size / WARP}
     notes = [f"{n_bands} band(s) of {band_rows} rows; {m} points over {threads} threads"]
-    return {"kernels": [("ofdb3d", "ofdb3d_views", runs)], "dram": 12 * m + size * size, "notes": notes}
+    return {"kernels": [("ofdb3d", "ofdb3d_views", runs, threads, smem)], "dram": 12 * m + size * size,
+            "notes": notes}
 
 
 def host_seconds(key: str, batch: int = 1024, repeats: int = 20, **options) -> float:
@@ -169,10 +178,12 @@ def host_seconds(key: str, batch: int = 1024, repeats: int = 20, **options) -> f
         try:
             cats = np.random.default_rng(1).permutation(db.n_categories)[:batch]
             db.render_array(cats, np.zeros(batch, np.int64), backend="cuda")  # tables, traces, compiled numba
-            start = time.perf_counter()
+            times = []
             for _ in range(repeats):
+                start = time.perf_counter()
                 db.render_array(cats, np.zeros(batch, np.int64), backend="cuda")
-            return (time.perf_counter() - start) / repeats / batch
+                times.append(time.perf_counter() - start)
+            return float(np.median(times)) / batch
         finally:
             backends.unavailable_reason = real
     finally:

@@ -18,6 +18,16 @@ def default_device() -> str | None:
     return value if value in ("cpu", "cuda") else None
 
 
+def gpu_table_bytes() -> int:
+    """FDSL_GPU_TABLE_GB: device memory a database may keep per table for the cuda backend (default 4 GB):
+    the pixel coordinates of every 2D IFS system, or every 3D model; a larger table renders without them."""
+    value = os.environ.get("FDSL_GPU_TABLE_GB", "").strip()
+    try:
+        return int(float(value) * 2**30) if value else 4 * 2**30
+    except ValueError:
+        return 4 * 2**30
+
+
 def dist_rank_world() -> tuple[int, int]:
     """(RANK, WORLD_SIZE) as torchrun sets them; (0, 1) when not launched by it."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))

@@ -42,6 +42,16 @@ def test_cuda_kernels_on_the_host_equal_reference(key, options, cuda_on_host):
     np.testing.assert_array_equal(db.render_array(cats, insts, backend="cuda"), ref)
 
 
+@pytest.mark.parametrize("key,options", [c for c in CASES if c.values[0] in ("fractaldb", "ofdb3d")])
+def test_cuda_without_kept_tables_equals_reference(key, options, cuda_on_host, monkeypatch):
+    """FDSL_GPU_TABLE_GB=0: no coordinates (2D) or models (3D) kept, each batch makes its own."""
+    monkeypatch.setenv("FDSL_GPU_TABLE_GB", "0")
+    db = fdsl_gen.get_database(key, categories=6, seed=11, **options)
+    cats, insts = np.array([0, 5, 2, 2]), np.array([0, 1, 3, 0])
+    np.testing.assert_array_equal(db.render_array(cats, insts, backend="cuda"),
+                                  db.render_array(cats, insts, backend="ref"))
+
+
 def _exploding_systems(count):
     """Non-contractive systems whose chaos game reaches NaN (the NaN rule and +-inf paths)."""
     rng = np.random.default_rng(1)

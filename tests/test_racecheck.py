@@ -187,7 +187,7 @@ def test_host_drivers_phases_are_the_kernels_barriers(header):
     """The checker judges the host drivers' phases: they must split each kernel where __syncthreads() does."""
     text = (cuda.csrc_dir() / "common" / header).read_text()
     host, device = re.search(r"#ifndef __CUDACC__\n(.*?)#else\n(.*?)#endif", text, re.S).groups()
-    name = re.compile(r"\s*(?:__global__ )?void prefix##_(\w+?)(?:_host)?\(")
+    name = re.compile(r"\s*(?:__global__ )?void (?:__launch_bounds__\([^)]*\) )?prefix##_(\w+?)(?:_host)?\(")
     host, device = ({name.match(k).group(1): k for k in section.split('extern "C"')[1:]} for section in (host, device))
     assert host.keys() == device.keys()
     for name in host:

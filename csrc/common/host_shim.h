@@ -46,6 +46,7 @@ template <class T> using smem = T*;
 #define __host__
 #define __forceinline__ inline
 #define __noinline__
+#define __launch_bounds__(...)
 #define __restrict__
 
 inline double __dmul_rn(double a, double b) { return a * b; }

@@ -538,7 +538,7 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
         __syncthreads();                                                                                    \
         ifs2d_coords_chunk(a, sid, blockIdx.y * nt + t, coef);                                              \
     }                                                                                                       \
-    extern "C" __global__ void prefix##_raster(IFS2D_RASTER_PARAMS) {                                       \
+    extern "C" __global__ void __launch_bounds__(1024, 1) prefix##_raster(IFS2D_RASTER_PARAMS) {            \
         extern __shared__ unsigned int keys[];                                                              \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
         const int slot = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                      \

@@ -129,12 +129,16 @@ class IFS2DDatabase(Database):
 
     def _trace(self, runner):
         """The traces of every packed system on `runner`'s device (cuda backend): one trace and one read-back
-        per table, kept, so that a render never waits for the GPU."""
+        per table, kept, so that a render never waits for the GPU; with every point's pixel coordinates when
+        they fit FDSL_GPU_TABLE_GB."""
         if runner.cache_key not in self._traces:
+            from ... import _env
             from .render_cuda import trace
 
             systems, n_maps, _ = self._packed_systems()
-            self._traces[runner.cache_key] = trace(systems, n_maps, self.config.points, runner, self.key)
+            keep = systems.shape[0] * self.config.points * 4 <= _env.gpu_table_bytes()  # every point's coordinates
+            self._traces[runner.cache_key] = trace(systems, n_maps, self.config.points, runner, self.key,
+                                                   self.config.size if keep else None, PAD)
         return self._traces[runner.cache_key]
 
     def prepare(self, backend: str = "auto") -> str:

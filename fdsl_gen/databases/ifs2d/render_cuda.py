@@ -3,12 +3,15 @@
 A system's trace (`trace`: one thread per system runs its chaos game once, keeping a checkpoint every
 CHUNK points, the bounds and whether every value stays finite) depends on its parameters only, so a
 database keeps the trace of its whole category table on the device (`Traced`) and a render starts from
-it. A render then runs two kernels per pass of at most `pass_systems` systems:
+it. Two kernels make the images:
   coords  every chunk of every system re-run from its checkpoint and rescaled to pixel coordinates, in
           float64, once per system whatever the number of bands or images;
   raster  one block per image and band of rows (adjacent on the grid, so the bands of an image read its
           coordinates from L2), integer work only: patterns, 3x3 patches, atomicMax keys (or a bitmap
           for plain gray points) in shared memory, then the pixels.
+The coordinates depend on the parameters only too: a table whose coordinates fit FDSL_GPU_TABLE_GB keeps
+them (`trace(..., size=)`), and a render runs the raster alone; otherwise a render runs both, in passes of
+at most `pass_systems` systems.
 Systems that overflow (rare; the NaN rule) are drawn by the numba backend and copied in; which ones is
 known from the trace, so a render reads nothing back from the GPU. With `runner=HostRunner()` the same
 sources run on the CPU (tests).
@@ -29,8 +32,8 @@ CHUNK = 1024  # points per checkpoint (a multiple of 4: a chunk starts at a Phil
 TRACE_THREADS = 128
 FILL_THREADS = 256
 COORDS_THREADS = 128  # chunks per block of the coords kernel
-RASTER_THREADS = 512
-BAND_BYTES = 110 * 1024  # a raster block's shared memory: two blocks (2 x 512 threads) fit in a Hopper SM's 228 KB
+RASTER_THREADS = 1024  # 32 warps: a Hopper SM holds one such block when its band takes most of the shared memory
+BAND_BYTES = 224 * 1024  # a raster block's shared memory (Hopper allows 227 KB per block): few bands per image
 QUEUE_WORDS = 8 * RASTER_THREADS + 2  # (index, coordinates) of a round's 4 points per thread, and 2 counters
 COORDS_BYTES = 256 * 2**20  # the coordinates of one pass (uint32 per point)
 TRACE_SIG = "i p p p p i i i p p p"
@@ -49,6 +52,9 @@ class Traced:
     bounds: object  # [T, 4] float64: min x, max x, min y, max y
     finite: np.ndarray  # [T] bool, on the host
     n_points: int
+    coords: object | None = None  # [T, n_points] uint32 x | y << 16 of every point (for tables that fit)
+    size: int | None = None  # the canvas and pad the coordinates are for
+    pad: int | None = None
 
 
 def raster_grid(size: int, bitmap: bool) -> tuple[int, int, int]:
@@ -84,14 +90,34 @@ def _trace(runner, key: str, systems, n_maps, u, u_row, n_sys: int, n: int):
     return checkpoints, bounds, finite, n_chunks
 
 
-def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, key: str = "fractaldb") -> Traced:
-    """Trace systems [T, 7, 7] on the device: one kernel, one read-back (which systems stay finite)."""
+def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, key: str = "fractaldb",
+          size: int | None = None, pad: int = 6) -> Traced:
+    """Trace systems [T, 7, 7] on the device: one kernel, one read-back (which systems stay finite).
+
+    With `size`, also keep every point's pixel coordinates (the coords kernel over the whole table), so that
+    renders run the raster only.
+    """
     runner = runner or kernels.CudaRunner()
     n_sys = systems.shape[0]
-    d_systems, d_maps, d_rows = runner.upload(systems, n_maps.astype(np.int64), np.zeros(max(n_sys, 1), np.int64))
-    checkpoints, bounds, finite, _ = _trace(runner, key, d_systems, d_maps, _sequence(runner, n_points), d_rows,
-                                            n_sys, n_points)
-    return Traced(d_systems, d_maps, checkpoints, bounds, runner.to_numpy(finite) != 0, n_points)
+    d_systems, d_maps, d_rows, d_index = runner.upload(systems, n_maps.astype(np.int64), np.zeros(max(n_sys, 1), np.int64),
+                                                       np.arange(n_sys, dtype=np.int64))
+    u = _sequence(runner, n_points)
+    checkpoints, bounds, finite, n_chunks = _trace(runner, key, d_systems, d_maps, u, d_rows, n_sys, n_points)
+    traced = Traced(d_systems, d_maps, checkpoints, bounds, runner.to_numpy(finite) != 0, n_points)
+    if size is None:
+        return traced
+    coords = runner.empty((n_sys, n_points), np.uint32)
+    for lo in range(0, n_sys, 65535):  # systems on the grid's x, at most 65,535 per launch (y: chunks)
+        _coords(runner, key, traced, u, d_index[lo:min(lo + 65535, n_sys)], coords[lo:], size, pad)
+    return Traced(d_systems, d_maps, checkpoints, bounds, traced.finite, n_points, coords, size, pad)
+
+
+def _coords(runner, key: str, traced: Traced, u, index, out, size: int, pad: int) -> None:
+    """The coords kernel: out[k] = the pixel coordinates of system index[k] of the trace."""
+    n_chunks = math.ceil(traced.n_points / CHUNK)
+    runner.launch(key, f"{key}_coords", (index.shape[0], math.ceil(n_chunks / COORDS_THREADS)), COORDS_THREADS,
+                  8 * 49, COORDS_SIG, [traced.systems, traced.n_maps, u, traced.checkpoints, traced.bounds, index,
+                                       out, traced.n_points, CHUNK, n_chunks, size, pad])
 
 
 def render(batch: IFSBatch, settings: RenderSettings, runner=None, traced: Traced | None = None):
@@ -108,30 +134,37 @@ def render(batch: IFSBatch, settings: RenderSettings, runner=None, traced: Trace
         table_index = batch.table_index
     if traced.n_points != n:
         raise ValueError(f"the trace has {traced.n_points} points, the settings {n}")
-    order = np.argsort(batch.system_of, kind="stable")  # the images grouped by system, for the passes
-    starts = np.searchsorted(batch.system_of[order], np.arange(0, table_index.shape[0] + 1))
-    d_index, d_order, system_of, flip, patch_key = runner.upload(
-        table_index.astype(np.int64), order.astype(np.int64), batch.system_of.astype(np.int64),
-        batch.flip.astype(np.int64), batch.patch_key.astype(np.uint32))
     u = _sequence(runner, n)
     colors = runner.constant("ifs2d/color_table", lambda: COLOR_TABLE)
-    n_chunks = math.ceil(n / CHUNK)
     bitmap = not settings.patch and not settings.color  # plain gray points: lit or not, no keys
     n_bands, band_rows, smem = raster_grid(size, bitmap)
-    per_pass = min(pass_systems(n), max(table_index.shape[0], 1))
-    coords = runner.empty((per_pass, n), np.uint32)
     out = runner.empty((batch.size, settings.channels, size, size), np.uint8)
-    for lo in range(0, table_index.shape[0], per_pass):
-        hi = min(lo + per_pass, table_index.shape[0])
-        runner.launch(key, f"{key}_coords", (hi - lo, math.ceil(n_chunks / COORDS_THREADS)), COORDS_THREADS,
-                      8 * 49, COORDS_SIG, [traced.systems, traced.n_maps, u, traced.checkpoints, traced.bounds,
-                                           d_index[lo:hi], coords, n, CHUNK, n_chunks, size, settings.pad])
-        first, last = int(starts[lo]), int(starts[hi])
-        if last > first:
-            runner.launch(key, f"{key}_raster", ((last - first) * n_bands,), RASTER_THREADS, smem, RASTER_SIG,
-                          [coords, d_order[first:last], system_of, flip, patch_key, colors, out, n, size,
-                           settings.channels, int(settings.patch), int(settings.color), int(bitmap), band_rows,
-                           n_bands, lo, settings.seed, settings.patch_stream])
+
+    def raster(coords, image_index, system_of, base: int, images: int) -> None:
+        runner.launch(key, f"{key}_raster", (images * n_bands,), RASTER_THREADS, smem, RASTER_SIG,
+                      [coords, image_index, system_of, flip, patch_key, colors, out, n, size, settings.channels,
+                       int(settings.patch), int(settings.color), int(bitmap), band_rows, n_bands, base,
+                       settings.seed, settings.patch_stream])
+
+    if traced.coords is not None and (traced.size, traced.pad) == (size, settings.pad):  # kept: the raster alone
+        order, rows, flip, patch_key = runner.upload(
+            np.arange(batch.size, dtype=np.int64), table_index[batch.system_of].astype(np.int64),
+            batch.flip.astype(np.int64), batch.patch_key.astype(np.uint32))
+        raster(traced.coords, order, rows, 0, batch.size)
+    else:  # passes of at most `pass_systems` systems: their coordinates, then their images
+        order = np.argsort(batch.system_of, kind="stable")  # the images grouped by system
+        starts = np.searchsorted(batch.system_of[order], np.arange(0, table_index.shape[0] + 1))
+        d_index, d_order, system_of, flip, patch_key = runner.upload(
+            table_index.astype(np.int64), order.astype(np.int64), batch.system_of.astype(np.int64),
+            batch.flip.astype(np.int64), batch.patch_key.astype(np.uint32))
+        per_pass = min(pass_systems(n), max(table_index.shape[0], 1))
+        coords = runner.empty((per_pass, n), np.uint32)
+        for lo in range(0, table_index.shape[0], per_pass):
+            hi = min(lo + per_pass, table_index.shape[0])
+            _coords(runner, key, traced, u, d_index[lo:hi], coords, size, settings.pad)
+            first, last = int(starts[lo]), int(starts[hi])
+            if last > first:
+                raster(coords, d_order[first:last], system_of, lo, last - first)
     overflowed = np.flatnonzero(~traced.finite[table_index])
     if overflowed.size:
         _redraw_on_cpu(batch, settings, overflowed, out, runner)

@@ -142,14 +142,15 @@ class IFS3DDatabase(Database):
 
     def _models(self, runner):
         """(weight rows used [R], every model of the table at r*C + c) on `runner`'s device, built once, or
-        None when they would not fit render_cuda.MODEL_CACHE_BYTES (then each batch builds its own)."""
+        None when they would not fit FDSL_GPU_TABLE_GB (then each batch builds its own)."""
         if runner.cache_key not in self._models_on:
-            from .render_cuda import MODEL_CACHE_BYTES, build_models
+            from ... import _env
+            from .render_cuda import build_models
 
             n = self.n_instances
             used = np.unique(self._instances(np.zeros(n, np.int64), np.arange(n), np.arange(n))[0])
             table = None
-            if used.size * self.n_categories * 12 * (self.config.points - 1) <= MODEL_CACHE_BYTES:
+            if used.size * self.n_categories * 12 * (self.config.points - 1) <= _env.gpu_table_bytes():
                 cats = np.tile(np.arange(self.n_categories), used.size)
                 rows = np.repeat(used, self.n_categories)
                 packed, n_maps = self._model_systems(cats, rows)

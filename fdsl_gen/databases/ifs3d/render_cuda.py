@@ -3,7 +3,7 @@
 `models` builds each distinct model once (one thread per model, the chain run three times instead of
 storing a float64 cloud); `views` projects them (one block per image and band of rows, lit pixels as
 bits in shared memory). A model depends on its category and weight row only, so a database whose models
-fit MODEL_CACHE_BYTES builds every model of its table once (`Models`) and a batch only projects views.
+fit FDSL_GPU_TABLE_GB builds every model of its table once (`Models`) and a batch only projects views.
 With `runner=HostRunner()` the same source runs on the CPU (tests).
 """
 
@@ -18,7 +18,6 @@ from ...backends import kernels
 from .batch import Settings3D, ViewBatch
 
 MODEL_THREADS = 64
-MODEL_CACHE_BYTES = 4 * 2**30  # a database keeps every model of its table on the device up to this size
 VIEW_THREADS = 256
 VIEW_SHARED_BYTES = 96 * 1024  # the lit-pixel bitmap of one band of rows: two blocks fit on an SM of the H100
 MODELS_SIG = "p p p p p i i u u"
