@@ -3,10 +3,12 @@
     python benchmarks/bench_gpu.py [--out FILE] [--repeats 5] [--categories 4096]
 
 Rows (median of repeats after a warm-up, CUDA events, images left on the device):
+  * the workloads of the cost model (benchmarks/gpu_model.py), under its names and beside its figures, batch
+    1,024 of distinct categories: ofdb_362 (2D-OFDB native, 362², 200k points, patches), ifs_224_point
+    (FractalDB 224², 100k points, point_gray), visual_atom_avg_stream (wall clock of calls in a row, host
+    and GPU overlapping), visual_atom_worst (q 1000, K 200, eta 4, c 0.1, r0 60, sx = sy = 2, centre
+    (256, 256)), rcdb_512, ofdb3d_views, ifs2d_host (the host side of a 2D call alone);
   * every database at its native settings, batch 1024 and 4096, the images cycling through the table;
-  * the SPEC §7 configurations: IFS 224², 100k points, point_gray (target >= 2M img/s); 2D-OFDB/FractalDB
-    native 362², 200k points, patches (>= 250k img/s); VisualAtom's worst case, the named configuration of
-    SPEC §9.2: q = 1000, K = 200, eta = 4, c = 0.1, r0 = 60, sx = sy = 2, centre (256, 256) (>= 260k img/s);
   * Triton crop + resample 362² -> 224² bicubic to uint8 RGB (Pillow's bytes), per-image boxes.
 Each row carries its ratio to the target. Exits with a message when no GPU is visible.
 """
@@ -66,6 +68,81 @@ def visual_atom_worst_case(batch: int):
                         key=np.stack([np.arange(batch), np.zeros(batch, np.int64)], 1).astype(np.uint32))
 
 
+def wall_rate(fn, images: int, calls: int = 10) -> list[float]:
+    """img/s of `calls` back-to-back calls, host work and GPU work overlapping as in the stream (one wait)."""
+    import torch
+
+    fn()
+    torch.cuda.synchronize()
+    rates = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        torch.cuda.synchronize()
+        rates.append(calls * images / (time.perf_counter() - start))
+    return rates
+
+
+def host_rate(fn, images: int, calls: int = 10) -> list[float]:
+    """img/s of the host side alone: the time a call takes to return (its kernels queued, not waited for)."""
+    import torch
+
+    fn()
+    torch.cuda.synchronize()
+    rates = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        rates.append(images / (time.perf_counter() - start))
+        torch.cuda.synchronize()
+    return rates
+
+
+def workload_rows(args) -> list[dict]:
+    """The rows of the cost model (benchmarks/gpu_model.py), measured: batch 1,024, distinct categories."""
+    n = 1024
+    rng = np.random.default_rng(0)
+    cats = rng.permutation(max(n, args.categories))[:n] % args.categories
+    rows = []
+
+    def db(key, **options):
+        d = fdsl_gen.get_database(key, categories=args.categories, **options)
+        d.prepare("cuda")
+        return d
+
+    ofdb = db("ofdb")
+    rows.append(row("ofdb_362", n, cuda_time(lambda: ofdb.render(cats, 0, "cuda"), args.repeats), 250_000))
+    ifs = db("fractaldb", size=224, points=100_000, draw_type="point_gray")
+    rows.append(row("ifs_224_point", n, cuda_time(lambda: ifs.render(cats, 0, "cuda"), args.repeats), 1_000_000))
+    va = db("visual_atom")
+    insts = rng.integers(0, va.n_instances, n)
+    rows.append(row("visual_atom_avg_stream", n, [n / r for r in wall_rate(lambda: va.render(cats, insts, "cuda"), n)],
+                    500_000, timing="wall clock of 10 calls in a row (host and GPU overlapping)"))
+    from fdsl_gen.databases.contours import render_cuda
+
+    worst = visual_atom_worst_case(n)
+    rows.append(row("visual_atom_worst", n, cuda_time(lambda: render_cuda.render(worst, va.settings()),
+                                                      args.repeats), 260_000))
+    rcdb = db("rcdb")
+    rows.append(row("rcdb_512", n, cuda_time(lambda: rcdb.render(cats, insts, "cuda"), args.repeats), 2_000_000))
+    views = db("ofdb3d")
+    rows.append(row("ofdb3d_views", n, cuda_time(lambda: views.render(cats, rng.integers(0, 12, n), "cuda"),
+                                                 args.repeats), 2_000_000))
+    rows.append(row("ifs2d_host", n, [n / r for r in host_rate(lambda: ofdb.render(cats, 0, "cuda"), n)], 2_000_000,
+                    timing="host side only: until the call returns"))
+    try:  # the model's figure beside each measurement
+        sys.path.insert(0, str(Path(__file__).parent))
+        import gpu_model
+
+        modeled = {r["workload"]: r["modeled_img_s_h200"] for r in gpu_model.model("h200")}
+        for r in rows:
+            r["modeled_img_s_h200"] = modeled.get(r["name"])
+    except Exception as exc:  # nvcc or cuobjdump missing: measurements without the model
+        print(f"(no model figures: {exc})", flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None)
@@ -76,7 +153,7 @@ def main():
 
     if not torch.cuda.is_available():
         sys.exit("no CUDA GPU is visible: nothing to measure")
-    rows = []
+    rows = workload_rows(args)
     for key in fdsl_gen.list_databases():
         db = fdsl_gen.get_database(key, categories=args.categories)
         db.prepare("cuda")
@@ -84,24 +161,9 @@ def main():
             cats = np.arange(batch) % args.categories
             call = lambda db=db, c=cats: db.render(c, np.zeros(len(c), np.int64), "cuda")  # noqa: E731
             rows.append(row(f"{key} native, batch {batch}", batch, cuda_time(call, args.repeats), database=key))
-    ifs = fdsl_gen.get_database("fractaldb", categories=args.categories, size=224, points=100_000,
-                                draw_type="point_gray")
-    ifs.prepare("cuda")
-    cats = np.arange(4096) % args.categories
-    rows.append(row("IFS 224², 100k points, point_gray, batch 4096", 4096,
-                    cuda_time(lambda: ifs.render(cats, 0, "cuda"), args.repeats), 2_000_000))
-    ofdb = fdsl_gen.get_database("ofdb", categories=args.categories)
-    ofdb.prepare("cuda")
-    rows.append(row("2D-OFDB native 362², 200k points, patches, batch 4096", 4096,
-                    cuda_time(lambda: ofdb.render(cats, 0, "cuda"), args.repeats), 250_000))
-    from fdsl_gen.databases.contours import render_cuda
-
-    va = fdsl_gen.get_database("visual_atom", categories=1)
-    worst = visual_atom_worst_case(2048)
-    rows.append(row("VisualAtom worst case (q 1000, K 200), batch 2048", 2048,
-                    cuda_time(lambda: render_cuda.render(worst, va.settings()), args.repeats), 260_000))
     from fdsl_gen.augment.resample_triton import resample
 
+    ofdb = fdsl_gen.get_database("ofdb", categories=args.categories)
     src = ofdb.render(np.arange(1024) % args.categories, 0, "cuda")
     rng = np.random.default_rng(0)
     side = rng.integers(100, 363, 1024)

@@ -168,8 +168,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     ap.add_argument("--device", choices=sorted(DEVICES), default="h200")
+    ap.add_argument("--out", type=Path, help="also write the rows, the device and the assumptions as JSON")
     args = ap.parse_args()
     rows = model(args.device)
+    if args.out:
+        from fdsl_gen.bench import machine
+
+        doc = {"benchmark": "gpu-model", "kind": "a model, not a measurement", "device": DEVICES[args.device],
+               "pipes_warp_instructions_per_clock_per_sm": PIPES, "assumptions": ASSUMPTIONS,
+               "machine": machine(), "rows": rows}
+        args.out.write_text(json.dumps(doc, indent=1) + "\n")
     if args.json:
         print(json.dumps(rows, indent=1))
         return

@@ -62,3 +62,22 @@ def test_importing_compiles_nothing_and_failures_are_remembered(monkeypatch):
         with pytest.raises(fdsl_gen.UsageError, match="failed to build"):
             cuda.module("fractaldb")
     assert calls == ["fractaldb"]
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc is not installed here")
+def test_the_cost_model_reads_every_workload_from_the_compiled_kernels():
+    """benchmarks/gpu_model.py: region markers in the SASS, and a modeled rate for every row of its table."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import gpu_model
+    import sass
+
+    regions = sass.compile_module("ofdb")["ofdb_raster"].regions()
+    assert {1, 3, 7, 8} <= set(regions) and all(sum(c.values()) > 0 for c in regions.values())
+    rows = gpu_model.model("h200")
+    assert [r["workload"] for r in rows] == ["ofdb_362", "ifs_224_point", "visual_atom_avg_stream",
+                                             "visual_atom_worst", "rcdb_512", "ofdb3d_views", "ifs2d_host"]
+    for r in rows:
+        assert r["modeled_img_s_h200"] > 0 and r["target_img_s"] > 0 and set(r) >= {"bound_img_s", "limit"}
