@@ -25,6 +25,7 @@ import numpy as np
 
 from . import __version__
 from .backends import BACKENDS, unavailable_reason
+from .errors import UsageError
 from .registry import database_class, get_database, list_databases
 
 REF_BATCH = 2  # the reference is slow: it is timed on this many images, once
@@ -191,3 +192,25 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
                     f"{row.per_thread_img_s:.1f} per thread){' published replay' if row.search != 'native' else ''}")
     return {"machine": machine(), "config": {"batch": batch, "repeats": repeats, "warmup": warmup,
                                              "threads": threads}, "rows": rows, "search_rows": search_rows}
+
+
+def run_model(log=print) -> list[dict]:
+    """The GPU cost model of a source checkout (benchmarks/gpu_model.py): modeled img/s per workload."""
+    import shutil
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_model.py"
+    if not script.exists():
+        raise UsageError("the GPU cost model lives in a source checkout's benchmarks/ (not in an installed wheel)")
+    if shutil.which("nvcc") is None and not Path("/usr/local/cuda/bin/nvcc").exists():
+        raise UsageError("the GPU cost model compiles the kernels with nvcc, which is not installed here")
+    sys.path.insert(0, str(script.parent))
+    import gpu_model
+
+    rows = gpu_model.model("h200")
+    log("modeled on an NVIDIA H200 from the kernels' SASS (not measured; about +-50 %; "
+        "python benchmarks/gpu_model.py prints the assumptions)")
+    for r in rows:
+        met = "met" if r["modeled_img_s_h200"] >= r["target_img_s"] else "NOT met"
+        log(f"  {r['workload']:24s} {r['modeled_img_s_h200']:12.4g} img/s  (target {r['target_img_s']:.3g}: {met})")
+    return rows

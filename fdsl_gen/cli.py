@@ -176,10 +176,20 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
           search: Annotated[int, typer.Option("--search", help="also time a fresh search of N categories")] = 0,
           published: Annotated[bool, typer.Option("--published", help="also time the exact replay of the "
                                                   "released contour scripts")] = False,
+          model: Annotated[bool, typer.Option("--model", help="print the GPU cost model instead (modeled, not "
+                                              "measured; needs a source checkout and nvcc)")] = False,
           json_out: Annotated[Optional[Path], typer.Option("--json", help="write results as JSON")] = None):
     """Render throughput in images/s per database x backend (median of repeats after warm-up)."""
     from .bench import run_bench
 
+    if model:
+        from .bench import run_model
+
+        result = run_model(log=typer.echo)
+        if json_out:
+            json_out.write_text(json.dumps(result, indent=2) + "\n")
+            typer.echo(f"wrote {json_out}")
+        return
     for name, value in (("batch", batch), ("repeats", repeats)):
         if value < 1:
             raise UsageError(f"{name} must be at least 1, got {value}")
