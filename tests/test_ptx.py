@@ -18,7 +18,8 @@ import pytest
 import fdsl_gen
 from fdsl_gen.backends import cuda, ptx
 
-KERNELS = {"IFS2D": ("trace", "coords", "raster", "fill"), "CONTOUR": ("render",), "IFS3D": ("models", "views", "evaluate")}
+KERNELS = {"IFS2D": ("trace", "coords", "raster", "fill"), "CONTOUR": ("render",),
+           "IFS3D": ("models", "views", "evaluate")}
 PLANTED = """
 extern "C" __global__ void planted(float* x, double* y) {
     x[0] = x[1] * x[2] + x[3];

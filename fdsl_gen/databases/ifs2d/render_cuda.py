@@ -99,7 +99,7 @@ def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, k
     """
     runner = runner or kernels.CudaRunner()
     n_sys = systems.shape[0]
-    d_systems, d_maps, d_rows, d_index = runner.upload(systems, n_maps.astype(np.int64), np.zeros(max(n_sys, 1), np.int64),
+    d_systems, d_maps, d_rows, d_index = runner.upload(systems, n_maps.astype(np.int64), np.zeros(n_sys, np.int64),
                                                        np.arange(n_sys, dtype=np.int64))
     u = _sequence(runner, n_points)
     checkpoints, bounds, finite, n_chunks = _trace(runner, key, d_systems, d_maps, u, d_rows, n_sys, n_points)
@@ -107,8 +107,7 @@ def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, k
     if size is None:
         return traced
     coords = runner.empty((n_sys, n_points), np.uint32)
-    for lo in range(0, n_sys, 65535):  # systems on the grid's x, at most 65,535 per launch (y: chunks)
-        _coords(runner, key, traced, u, d_index[lo:min(lo + 65535, n_sys)], coords[lo:], size, pad)
+    _coords(runner, key, traced, u, d_index, coords, size, pad)
     return Traced(d_systems, d_maps, checkpoints, bounds, traced.finite, n_points, coords, size, pad)
 
 
