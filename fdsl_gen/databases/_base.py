@@ -32,6 +32,7 @@ class Database(ABC):
 
     def __init__(self, config):
         self.config = config
+        self._on_device: dict = {}  # runner's cache key -> `_make_device_table(runner)`
 
     @classmethod
     def from_options(cls, **options) -> "Database":
@@ -107,7 +108,21 @@ class Database(ABC):
         """
         backend = self.resolve_backend(backend)
         self.table(backend=backend)
+        if backend == "cuda":
+            from ..backends import kernels
+
+            self.device_table(kernels.CudaRunner())
         return backend
+
+    def device_table(self, runner):
+        """What the cuda backend keeps of the whole category table on `runner`'s device, made once."""
+        if runner.cache_key not in self._on_device:
+            self._on_device[runner.cache_key] = self._make_device_table(runner)
+        return self._on_device[runner.cache_key]
+
+    def _make_device_table(self, runner):
+        """Per-table device data of a database (traces, vertex tables, models); None: nothing kept."""
+        return None
 
     @classmethod
     def check_outputs(cls, backend: str) -> dict[str, np.ndarray]:

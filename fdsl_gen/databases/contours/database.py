@@ -55,7 +55,6 @@ class ContourDatabase(Database):
             raise UsageError(f"processes must be at least 1, got {config.processes}")
         self._table: ContourTable | None = None
         self._replay: Replay | None = None
-        self._tables_on: dict = {}  # runner's cache key -> render_cuda.VertexTables of the whole table
         if self.published:
             n, per = config.processes, config.categories // config.processes
             if per == 0:
@@ -203,28 +202,17 @@ class ContourDatabase(Database):
             from . import render_cuda
 
             runner = kernels.CudaRunner()
-            return render_cuda.render(batch, self.settings(), runner, self._vertex_tables(runner))
+            return render_cuda.render(batch, self.settings(), runner, self.device_table(runner))
         module = importlib.import_module(f"{__package__}.render_{backend}")
         return module.render(batch, self.settings())
 
-    def _vertex_tables(self, runner):
-        """The vertex tables of every category on `runner`'s device (cuda backend), made once per table."""
-        if runner.cache_key not in self._tables_on:
-            from .render_cuda import table_tables
+    def _make_device_table(self, runner):
+        """The vertex tables of every category on `runner`'s device (render_cuda.VertexTables)."""
+        from .render_cuda import table_tables
 
-            values = self.category_values(np.arange(self.n_categories))
-            zeros = np.zeros(self.n_categories, np.int64)
-            self._tables_on[runner.cache_key] = table_tables(values["vertices"], values.get("n1", zeros),
-                                                             values.get("n2", zeros), runner)
-        return self._tables_on[runner.cache_key]
-
-    def prepare(self, backend: str = "auto") -> str:
-        backend = super().prepare(backend)
-        if backend == "cuda":
-            from ...backends import kernels
-
-            self._vertex_tables(kernels.CudaRunner())
-        return backend
+        values = self.category_values(np.arange(self.n_categories))
+        zeros = np.zeros(self.n_categories, np.int64)
+        return table_tables(values["vertices"], values.get("n1", zeros), values.get("n2", zeros), runner)
 
 
 def centres(seed: int, purpose: str, category_ids, instance_ids, first_word: int, n_words: int,

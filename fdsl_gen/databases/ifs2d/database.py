@@ -57,7 +57,6 @@ class IFS2DDatabase(Database):
     def __init__(self, config):
         super().__init__(config)
         self._packed = None  # (systems [R*C, 7, 7], n_maps [R*C], rows [R]): every weight row's systems
-        self._traces: dict = {}  # runner's cache key -> render_cuda.Traced of the packed systems
 
     @abstractmethod
     def _system(self, category: int, weight_row: int) -> np.ndarray:
@@ -108,7 +107,7 @@ class IFS2DDatabase(Database):
             from ...backends import kernels
 
             runner = kernels.CudaRunner()
-            return render_cuda.render(batch, self.settings(), runner, self._trace(runner))
+            return render_cuda.render(batch, self.settings(), runner, self.device_table(runner))
         return backend_module(backend).render(batch, self.settings())
 
     def render_systems(self, systems: list[np.ndarray], system_of, flips, keys, backend: str) -> np.ndarray:
@@ -127,27 +126,16 @@ class IFS2DDatabase(Database):
             self._packed = (np.concatenate([p[0] for p in packed]), np.concatenate([p[1] for p in packed]), used)
         return self._packed
 
-    def _trace(self, runner):
-        """The traces of every packed system on `runner`'s device (cuda backend): one trace and one read-back
-        per table, kept, so that a render never waits for the GPU; with every point's pixel coordinates when
-        they fit FDSL_GPU_TABLE_GB."""
-        if runner.cache_key not in self._traces:
-            from ... import _env
-            from .render_cuda import trace
+    def _make_device_table(self, runner):
+        """The traces of every packed system on `runner`'s device (render_cuda.Traced): one trace and one
+        read-back per table, so that a render never waits for the GPU; with every point's pixel coordinates
+        when they fit FDSL_GPU_TABLE_GB."""
+        from ... import _env
+        from .render_cuda import trace
 
-            systems, n_maps, _ = self._packed_systems()
-            keep = systems.shape[0] * self.config.points * 4 <= _env.gpu_table_bytes()  # every point's coordinates
-            self._traces[runner.cache_key] = trace(systems, n_maps, self.config.points, runner, self.key,
-                                                   self.config.size if keep else None, PAD)
-        return self._traces[runner.cache_key]
-
-    def prepare(self, backend: str = "auto") -> str:
-        backend = super().prepare(backend)
-        if backend == "cuda":
-            from ...backends import kernels
-
-            self._trace(kernels.CudaRunner())
-        return backend
+        systems, n_maps, _ = self._packed_systems()
+        keep = systems.shape[0] * self.config.points * 4 <= _env.gpu_table_bytes()  # every point's coordinates
+        return trace(systems, n_maps, self.config.points, runner, self.key, self.config.size if keep else None, PAD)
 
     @classmethod
     def check_search_outputs(cls, backend: str) -> dict[str, np.ndarray]:

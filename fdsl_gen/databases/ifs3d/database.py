@@ -43,7 +43,6 @@ class IFS3DDatabase(Database):
             raise UsageError(f"points must be between 3 and 10000000, got {config.points}")
         self.weights = weights_ins145()
         self._table: IFSTable | None = None
-        self._models_on: dict = {}  # runner's cache key -> (weight rows, render_cuda.Models) or None
         self._packed: tuple[np.ndarray, np.ndarray] | None = None  # the table's systems, packed
 
     @abstractmethod
@@ -131,7 +130,7 @@ class IFS3DDatabase(Database):
             from . import render_cuda
 
             runner = kernels.CudaRunner()
-            table = self._models(runner)
+            table = self.device_table(runner)
             if table is not None:
                 used, built = table
                 batch = ViewBatch(packed, n_maps, batch.model_key, batch.system_of, mvps,
@@ -140,29 +139,18 @@ class IFS3DDatabase(Database):
             return render_cuda.render(batch, self.settings(), runner)
         return backend_module(backend).render(batch, self.settings())
 
-    def _models(self, runner):
-        """(weight rows used [R], every model of the table at r*C + c) on `runner`'s device, built once, or
-        None when they would not fit FDSL_GPU_TABLE_GB (then each batch builds its own)."""
-        if runner.cache_key not in self._models_on:
-            from ... import _env
-            from .render_cuda import build_models
+    def _make_device_table(self, runner):
+        """(weight rows used [R], every model of the table at r*C + c) on `runner`'s device, or None when
+        they would not fit FDSL_GPU_TABLE_GB (then each batch builds its own)."""
+        from ... import _env
+        from .render_cuda import build_models
 
-            n = self.n_instances
-            used = np.unique(self._instances(np.zeros(n, np.int64), np.arange(n), np.arange(n))[0])
-            table = None
-            if used.size * self.n_categories * 12 * (self.config.points - 1) <= _env.gpu_table_bytes():
-                cats = np.tile(np.arange(self.n_categories), used.size)
-                rows = np.repeat(used, self.n_categories)
-                packed, n_maps = self._model_systems(cats, rows)
-                keys = np.stack([cats, rows], axis=1).astype(np.uint32)
-                table = (used, build_models(packed, n_maps, keys, self.settings(), runner))
-            self._models_on[runner.cache_key] = table
-        return self._models_on[runner.cache_key]
-
-    def prepare(self, backend: str = "auto") -> str:
-        backend = super().prepare(backend)
-        if backend == "cuda":
-            from ...backends import kernels
-
-            self._models(kernels.CudaRunner())
-        return backend
+        n = self.n_instances
+        used = np.unique(self._instances(np.zeros(n, np.int64), np.arange(n), np.arange(n))[0])
+        if used.size * self.n_categories * 12 * (self.config.points - 1) > _env.gpu_table_bytes():
+            return None
+        cats = np.tile(np.arange(self.n_categories), used.size)
+        rows = np.repeat(used, self.n_categories)
+        packed, n_maps = self._model_systems(cats, rows)
+        keys = np.stack([cats, rows], axis=1).astype(np.uint32)
+        return used, build_models(packed, n_maps, keys, self.settings(), runner)
