@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UsageError
+
 
 def cache_dir() -> Path:
     """FDSL_CACHE_DIR: where computed category tables are kept (default ~/.cache/fdsl-gen)."""
@@ -15,17 +17,24 @@ def cache_dir() -> Path:
 def default_device() -> str | None:
     """FDSL_DEVICE: cpu keeps `auto` backends, streams and training off the GPU; cuda or unset: the GPU if usable."""
     value = os.environ.get("FDSL_DEVICE", "").strip().lower()
-    return value if value in ("cpu", "cuda") else None
+    if value not in ("", "cpu", "cuda"):
+        raise UsageError(f"FDSL_DEVICE must be cpu or cuda, got {value!r}")
+    return value or None
 
 
 def gpu_table_bytes() -> int:
     """FDSL_GPU_TABLE_GB: device memory a database may keep per table for the cuda backend (default 4 GB):
     the pixel coordinates of every 2D IFS system, or every 3D model; a larger table renders without them."""
     value = os.environ.get("FDSL_GPU_TABLE_GB", "").strip()
-    try:
-        return int(float(value) * 2**30) if value else 4 * 2**30
-    except ValueError:
+    if not value:
         return 4 * 2**30
+    try:
+        gb = float(value)
+    except ValueError:
+        gb = -1.0
+    if not 0 <= gb < 2**20:
+        raise UsageError(f"FDSL_GPU_TABLE_GB must be a number of GB (0 keeps nothing), got {value!r}")
+    return int(gb * 2**30)
 
 
 def dist_rank_world() -> tuple[int, int]:
