@@ -98,7 +98,7 @@ def contours(key: str, batch: ContourBatch, settings, images: list[int]) -> dict
     mean_q = float(np.mean(batch.vertices[images]))
     mean_k = float(np.mean(batch.orbits[images]))
     notes = [f"{len(images)} sampled images: mean q {mean_q:.0f}, mean K {mean_k:.0f}; {threads} threads"]
-    smem = 32 * int(batch.vertices.max()) + 1024
+    smem = contours_cuda.shared_bytes(int(batch.vertices.max()))
     return {"kernels": [(key, f"{key}_render", per_image, threads, smem)], "dram": 2 * settings.size ** 2,
             "notes": notes}
 

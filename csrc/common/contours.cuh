@@ -35,8 +35,8 @@ __device__ __forceinline__ bool contour_on(int v, int S) { return (unsigned int)
 __device__ __forceinline__ bool contour_on(long long v, int S) { return (unsigned long long)v < (unsigned long long)S; }
 
 // render_ref.line_pixels from (x0, y0) to (x1, y1), clipped per pixel, in the integer type T: int when every
-// coordinate is within 2^28 (then the error term stays within int), long long otherwise. Only the int
-// version carries the cost model's markers: the other is the rare path.
+// coordinate is within 2^28 (then the error term stays within int), long long otherwise. The cost model
+// counts the int version; the other, the rare path, only opens an uncounted region (marker 13).
 template <class T>
 __device__ __forceinline__ void contour_bresenham(gmem<unsigned char> img, int S, T x0, T y0, T x1, T y1,
                                                   unsigned char gray) {
@@ -144,13 +144,18 @@ __device__ __forceinline__ double contour_offset(int kind, const ContourImage& i
 // whose x-noise words base + 4g .. base + 4g + 3 are one Philox step (base is a multiple of 4); their
 // y-noise words span at most two steps.
 __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, smem<double> px, smem<double> py,
-                             smem<long long> ix, smem<long long> iy, smem<const float> grad) {
+                             smem<long long> ix, smem<long long> iy, smem<const float> grad,
+                             smem<unsigned int> gray) {
     const ContourImage im = contour_image(a, b);
     const int q = im.q;
     const long long base = contour_orbit_base(q, k);
     for (int g = t; 4 * g - 1 < q; g += nt) {
         FDSL_MARK(1);  // model: one group of 4 vertices (their x-noise step)
         const Philox4 wx = philox_step(a.seed, a.stream, im.cat, im.inst, (unsigned long long)((base >> 2) + g));
+        if (g == 0) {  // word 0 of the orbit, before vertex 0's x-noise, is its gray: kept for contour_draw
+            const unsigned int level = bounded(wx.w[0], (unsigned int)a.gray_levels);
+            gray[0] = level > 255u ? 255u : level;
+        }
         Philox4 wy = wx;
         long long y_step = -1;
 #pragma unroll
@@ -181,18 +186,15 @@ __device__ void contour_move(const ContourArgs& a, int b, int k, int t, int nt, 
     FDSL_MARK(15);
 }
 
-__device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, smem<const long long> ix,
-                             smem<const long long> iy) {
+__device__ void contour_draw(const ContourArgs& a, int b, int t, int nt, smem<const long long> ix,
+                             smem<const long long> iy, smem<const unsigned int> gray) {
     const int S = a.size, q = (int)a.vertices[b];
-    const long long base = contour_orbit_base(q, k);
-    const Philox4 w = philox_step(a.seed, a.stream, a.key[2 * b], a.key[2 * b + 1], (unsigned long long)(base >> 2));
-    unsigned int gray = bounded(w.w[0], (unsigned int)a.gray_levels);  // the orbit's word 0
-    gray = gray > 255u ? 255u : gray;
+    const unsigned char level = (unsigned char)gray[0];  // the orbit's, from contour_move
     const gmem<unsigned char> img = a.out + (long long)b * S * S;
     for (int v = t; v < q; v += nt) {
         FDSL_MARK(4);  // model: one segment set up (and skipped when off the canvas)
         const int w1 = v + 1 < q ? v + 1 : 0;
-        contour_segment(img, S, ix[v], iy[v], ix[w1], iy[w1], (unsigned char)gray);
+        contour_segment(img, S, ix[v], iy[v], ix[w1], iy[w1], level);
     }
 }
 
@@ -205,7 +207,8 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
     {vertices, orbits, eta, c, r0, sx, sy, xc, yc, table_offset, tables, key, gradient, out, size, kind,    \
      gray_levels, seed, stream}
 
-// shared memory: 2 q float64 + 2 q int64 + 256 float32 = 32 q + 1024 bytes (q <= CONTOUR_MAX_VERTICES)
+// shared memory: 2 q float64 + 2 q int64 + 256 float32 + the orbit's gray = 32 q + 1028 bytes
+// (q <= CONTOUR_MAX_VERTICES; render_cuda.shared_bytes)
 #ifndef __CUDACC__
 #define CONTOUR_KERNELS(prefix)                                                                             \
     extern "C" void prefix##_render_host(FDSL_GRID_PARAMS, int max_q, CONTOUR_PARAMS) {                     \
@@ -214,11 +217,12 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
         const smem<double> fx = g.shared<double>(), fy = fx + max_q;                                        \
         const smem<long long> ix = g.shared<long long>(16 * (size_t)max_q), iy = ix + max_q;                \
         const smem<float> grad = g.shared<float>(32 * (size_t)max_q);                                       \
+        const smem<unsigned int> gray = g.shared<unsigned int>(32 * (size_t)max_q + 1024);                  \
         g.run([&](int b, int) {                                                                             \
             g.phase([&](int t) { contour_init(a, b, t, threads, fx, fy, grad); });                          \
             for (int k = 0; k < (int)orbits[b]; ++k) {                                                      \
-                g.phase([&](int t) { contour_move(a, b, k, t, threads, fx, fy, ix, iy, grad); });           \
-                g.phase([&](int t) { contour_draw(a, b, k, t, threads, ix, iy); });                         \
+                g.phase([&](int t) { contour_move(a, b, k, t, threads, fx, fy, ix, iy, grad, gray); });     \
+                g.phase([&](int t) { contour_draw(a, b, t, threads, ix, iy, gray); });                      \
             }                                                                                               \
         });                                                                                                 \
     }
@@ -232,13 +236,14 @@ __device__ void contour_draw(const ContourArgs& a, int b, int k, int t, int nt, 
         smem<long long> ix = (long long*)(scratch + 2 * max_q);                                             \
         smem<long long> iy = ix + max_q;                                                                    \
         smem<float> grad = (float*)(scratch + 4 * max_q);                                                   \
+        smem<unsigned int> gray = (unsigned int*)(grad + 256);                                              \
         const int b = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                         \
         contour_init(a, b, t, nt, fx, fy, grad);                                                            \
         __syncthreads();                                                                                    \
         for (int k = 0; k < (int)orbits[b]; ++k) {                                                          \
-            contour_move(a, b, k, t, nt, fx, fy, ix, iy, grad);                                             \
+            contour_move(a, b, k, t, nt, fx, fy, ix, iy, grad, gray);                                       \
             __syncthreads();                                                                                \
-            contour_draw(a, b, k, t, nt, ix, iy);                                                           \
+            contour_draw(a, b, t, nt, ix, iy, gray);                                                        \
             __syncthreads();                                                                                \
         }                                                                                                   \
     }

@@ -63,14 +63,16 @@ __device__ __forceinline__ unsigned int c_cast_uint16(double v) {
     return (unsigned int)((long long)v & 0xFFFF);
 }
 
+// The divisor of ifs2d_rescale for bounds [lo, hi] (the reference's (hi - lo) - 0 after a shift by lo < 0).
+__device__ __forceinline__ double ifs2d_rescale_span(double lo, double hi) {
+    return lo < 0.0 ? __dsub_rn(__dsub_rn(hi, lo), 0.0) : __dsub_rn(hi, lo);
+}
+
 // render_numba._rescale_finite: shift by lo < 0 (new minimum 0, new maximum hi - lo), then to [pad, extent - pad].
 __device__ __forceinline__ unsigned int ifs2d_rescale(double v, double lo, double hi, int extent, int pad) {
     const double scale = (double)(extent - 2 * pad), off = (double)pad;
-    if (lo < 0.0) {
-        const double span = __dsub_rn(__dsub_rn(hi, lo), 0.0);
-        return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(__dsub_rn(v, lo), span), scale), off));
-    }
-    return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(v, __dsub_rn(hi, lo)), scale), off));
+    const double num = lo < 0.0 ? __dsub_rn(v, lo) : v;
+    return c_cast_uint16(__dadd_rn(__dmul_rn(__ddiv_rn(num, ifs2d_rescale_span(lo, hi)), scale), off));
 }
 
 // The exact rescale as a subroutine: the rare fallback of ifs2d_rescale_fast stays out of its caller's loop.
@@ -96,7 +98,27 @@ __device__ __forceinline__ unsigned int ifs2d_rescale_fast(double v, double lo, 
 
 // The reciprocal of ifs2d_rescale's divisor for bounds [lo, hi].
 __device__ __forceinline__ double ifs2d_rescale_inverse(double lo, double hi) {
-    return __ddiv_rn(1.0, lo < 0.0 ? __dsub_rn(__dsub_rn(hi, lo), 0.0) : __dsub_rn(hi, lo));
+    return __ddiv_rn(1.0, ifs2d_rescale_span(lo, hi));
+}
+
+// Points first .. last - 1 of a chain replayed from `ck` (the point at `first`, a trace's checkpoint) with
+// the trace's operations, so the same points, and rescaled into the canvas by bounds `bd` (min x, max x,
+// min y, max y): visit(i, x, y) with ifs2d_rescale's x and y. The coords and fill kernels share it.
+template <class Sys, class Visit>
+__device__ __forceinline__ void ifs2d_replay(Sys sys, int nm, gmem<const double> us, gmem<const double> ck,
+                                             gmem<const double> bd, int first, int last, int size, int pad,
+                                             Visit visit) {
+    double cum[IFS2D_MAX_MAPS];
+    ifs2d_running_sums(sys, nm, cum);
+    const double xlo = bd[0], xhi = bd[1], ylo = bd[2], yhi = bd[3];
+    const double xinv = ifs2d_rescale_inverse(xlo, xhi), yinv = ifs2d_rescale_inverse(ylo, yhi);
+    Ifs2dState p = {ck[0], ck[1]};
+    for (int i = first; i < last; ++i) {
+        FDSL_MARK(1);  // model: one point's step and rescale (and the caller's visit)
+        if (i > first) p = ifs2d_step(sys, cum, nm, us[i - 1], p);
+        visit(i, ifs2d_rescale_fast(p.x, xlo, xhi, xinv, size, pad), ifs2d_rescale_fast(p.y, ylo, yhi, yinv, size, pad));
+    }
+    FDSL_MARK(15);
 }
 
 // ---- trace ------------------------------------------------------------------------------------------
@@ -153,23 +175,10 @@ __device__ void ifs2d_coords_load(const Ifs2dCoordsArgs& a, int sid, int t, int 
 __device__ void ifs2d_coords_chunk(const Ifs2dCoordsArgs& a, int sid, int c, smem<const double> coef) {
     if (c >= a.n_chunks) return;
     const long long s = a.table_index[sid];
-    const int nm = (int)a.n_maps[s];
-    double cum[IFS2D_MAX_MAPS];
-    ifs2d_running_sums(coef, nm, cum);
-    const gmem<const double> bd = a.bounds + 4 * s;
-    const double xlo = bd[0], xhi = bd[1], ylo = bd[2], yhi = bd[3];
-    const double xinv = ifs2d_rescale_inverse(xlo, xhi), yinv = ifs2d_rescale_inverse(ylo, yhi);
-    const gmem<const double> ck = a.checkpoints + (s * a.n_chunks + c) * 2;
-    Ifs2dState p = {ck[0], ck[1]};
     const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
     const gmem<unsigned int> out = a.coords + (long long)sid * a.n;
-    for (int i = first; i < last; ++i) {
-        FDSL_MARK(1);  // model: one point's step, rescale and store
-        if (i > first) p = ifs2d_step(coef, cum, nm, a.u[i - 1], p);
-        out[i] = ifs2d_rescale_fast(p.x, xlo, xhi, xinv, a.size, a.pad) |
-                 ifs2d_rescale_fast(p.y, ylo, yhi, yinv, a.size, a.pad) << 16;
-    }
-    FDSL_MARK(15);
+    ifs2d_replay(coef, (int)a.n_maps[s], a.u, a.checkpoints + (s * a.n_chunks + c) * 2, a.bounds + 4 * s, first,
+                 last, a.size, a.pad, [&](int i, unsigned int x, unsigned int y) { out[i] = x | y << 16; });
 }
 
 // ---- raster -----------------------------------------------------------------------------------------
@@ -178,8 +187,9 @@ struct Ifs2dRasterArgs {
     gmem<const unsigned int> coords; gmem<const long long> image_index; gmem<const long long> system_of;
     gmem<const long long> flip; gmem<const unsigned int> patch_key; gmem<const unsigned char> color_table;
     gmem<unsigned char> out;
-    int n, size, channels, patch, color, bitmap, band_rows, n_bands, system_base;
+    int n, size, channels, patch, color, band_rows, system_base;
     unsigned int seed, stream;
+    int bitmap, n_bands;  // derived (IFS2D_RASTER_ARGS): plain gray points; bands of band_rows covering size rows
 };
 
 // Shared memory of a raster block: the band's keys [band_rows * size] (for plain gray points, bits of the
@@ -189,7 +199,7 @@ __device__ __forceinline__ int ifs2d_band_words(const Ifs2dRasterArgs& a) {
     return a.bitmap ? (a.band_rows * a.size + 31) / 32 : a.band_rows * a.size;
 }
 
-// What every phase of the block of (image, band) `slot` knows. The flips are arithmetic, so that no branch
+// What every phase of the block of (image, band) `slot` knows (made once per block). The flips are arithmetic, so that no branch
 // splits the drawing into variants: output row = fy0 + fy1 * y (drawing orientation), likewise columns.
 struct Ifs2dBand {
     long long b;
@@ -294,8 +304,8 @@ __device__ __forceinline__ void ifs2d_draw(const Ifs2dRasterArgs& a, const Ifs2d
 
 // An image in one band: threads take groups of 4 consecutive points (one Philox step of patterns).
 template <bool BITMAP>
-__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int slot, int t, int nt, smem<unsigned int> keys) {
-    const Ifs2dBand k = ifs2d_band(a, slot);
+__device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int t, int nt,
+                                   smem<unsigned int> keys) {
     for (int g = t; 4 * g < a.n; g += nt) {
         Philox4 words = {{0u, 0u, 0u, 0u}};
         if (a.patch) {
@@ -315,9 +325,8 @@ __device__ void ifs2d_raster_stamp(const Ifs2dRasterArgs& a, int slot, int t, in
 // Several bands: in round `round` thread t reads points 4g .. 4g + 3, g = round * nt + t, and queues those
 // that reach the band, so that the drawing (`ifs2d_raster_draw`) keeps every lane busy however the points
 // scatter over the bands.
-__device__ void ifs2d_raster_queue(const Ifs2dRasterArgs& a, int slot, int round, int t, int nt,
+__device__ void ifs2d_raster_queue(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int round, int t, int nt,
                                    smem<unsigned int> keys) {
-    const Ifs2dBand k = ifs2d_band(a, slot);
     const smem<unsigned int> queue = keys + ifs2d_band_words(a), counters = queue + 8 * nt;
     const int g = round * nt + t;
     unsigned int v[4];
@@ -344,9 +353,8 @@ __device__ void ifs2d_raster_queue(const Ifs2dRasterArgs& a, int slot, int round
 }
 
 template <bool BITMAP>
-__device__ void ifs2d_raster_draw(const Ifs2dRasterArgs& a, int slot, int round, int t, int nt,
+__device__ void ifs2d_raster_draw(const Ifs2dRasterArgs& a, const Ifs2dBand& k, int round, int t, int nt,
                                   smem<unsigned int> keys) {
-    const Ifs2dBand k = ifs2d_band(a, slot);
     const smem<const unsigned int> queue = keys + ifs2d_band_words(a);
     const smem<unsigned int> counters = keys + ifs2d_band_words(a) + 8 * nt;
     const int queued = (int)counters[round & 1];
@@ -362,15 +370,13 @@ __device__ void ifs2d_raster_draw(const Ifs2dRasterArgs& a, int slot, int round,
     if (t == 0) counters[(round + 1) & 1] = 0u;  // for the next round (nobody reads it in this phase)
 }
 
-__device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, int slot, int t, int nt,
+__device__ void ifs2d_raster_resolve(const Ifs2dRasterArgs& a, const Ifs2dBand& band, int t, int nt,
                                      smem<const unsigned int> keys) {
-    const long long b = a.image_index[slot / a.n_bands];
-    const int S = a.size, r0 = (slot % a.n_bands) * a.band_rows;
-    const int rows = r0 + a.band_rows <= S ? a.band_rows : S - r0;
-    const gmem<unsigned char> img = a.out + b * a.channels * S * S;
+    const int S = a.size, rows = (band.r1 <= S ? band.r1 : S) - band.r0;  // the last band may end below the canvas
+    const gmem<unsigned char> img = a.out + band.b * a.channels * S * S;
     for (int k = t; k < rows * S; k += nt) {
         FDSL_MARK(5);  // model: one pixel resolved
-        const int pixel = r0 * S + k;
+        const int pixel = band.r0 * S + k;
         if (a.bitmap) {
             img[pixel] = (unsigned char)(127u * ((keys[k >> 5] >> (k & 31)) & 1u));
             continue;
@@ -403,22 +409,16 @@ __device__ void ifs2d_fill_mark(const Ifs2dFillArgs& a, int s, int t, int nt, sm
     const gmem<const double> sys = a.systems + (long long)s * IFS2D_MAX_MAPS * IFS2D_ROW;
     const int nm = (int)a.n_maps[s];
     const gmem<const double> us = a.u + a.u_row[s] * (long long)a.n;
-    double cum[IFS2D_MAX_MAPS];
-    ifs2d_running_sums(sys, nm, cum);
-    const gmem<const double> bd = a.bounds + 4 * (long long)s;
+    const unsigned int S = (unsigned int)a.size;
     for (int c = t; c < a.n_chunks; c += nt) {
-        const gmem<const double> ck = a.checkpoints + ((long long)s * a.n_chunks + c) * 2;
-        Ifs2dState p = {ck[0], ck[1]};
         const int first = c * a.chunk, last = first + a.chunk < a.n ? first + a.chunk : a.n;
-        for (int i = first; i < last; ++i) {
-            if (i > first) p = ifs2d_step(sys, cum, nm, us[i - 1], p);
-            const int x = (int)ifs2d_rescale(p.x, bd[0], bd[1], a.size, a.pad);
-            const int y = (int)ifs2d_rescale(p.y, bd[2], bd[3], a.size, a.pad);
-            if (x < a.size && y < a.size) {
-                const int k = y * a.size + x;
-                atomicOr(&bits[k >> 5], 1u << (k & 31));
-            }
-        }
+        ifs2d_replay(sys, nm, us, a.checkpoints + ((long long)s * a.n_chunks + c) * 2, a.bounds + 4 * (long long)s,
+                     first, last, a.size, a.pad, [&](int, unsigned int x, unsigned int y) {
+                         if (x < S && y < S) {
+                             const unsigned int k = y * S + x;
+                             atomicOr(&bits[k >> 5], 1u << (k & 31));
+                         }
+                     });
     }
 }
 
@@ -456,11 +456,11 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
 #define IFS2D_RASTER_PARAMS                                                                                 \
     const unsigned int *coords, const long long *image_index, const long long *system_of,                   \
         const long long *flip, const unsigned int *patch_key, const unsigned char *color_table,             \
-        unsigned char *out, int n, int size, int channels, int patch, int color, int bitmap, int band_rows,  \
-        int n_bands, int system_base, unsigned int seed, unsigned int stream
+        unsigned char *out, int n, int size, int channels, int patch, int color, int band_rows,              \
+        int system_base, unsigned int seed, unsigned int stream
 #define IFS2D_RASTER_ARGS                                                                                   \
     {coords, image_index, system_of, flip, patch_key, color_table, out, n, size, channels, patch, color,      \
-     bitmap, band_rows, n_bands, system_base, seed, stream}
+     band_rows, system_base, seed, stream, !patch && !color, (size + band_rows - 1) / band_rows}
 #define IFS2D_FILL_PARAMS                                                                                   \
     const double *systems, const long long *n_maps, const double *u, const long long *u_row,                \
         const double *checkpoints, const double *bounds, long long *filled, int n, int chunk, int n_chunks,  \
@@ -490,26 +490,30 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
         const smem<unsigned int> keys = g.shared<unsigned int>();                                           \
         const int rounds = (n + 4 * threads - 1) / (4 * threads);                                           \
         g.run([&](int slot, int) {                                                                          \
-            g.phase([&](int t) { ifs2d_raster_clear(a, t, threads, keys); });                               \
-            if (n_bands == 1) {                                                                             \
+            Ifs2dBand k;  /* every thread makes the same, as each does on the GPU */                        \
+            g.phase([&](int t) {                                                                            \
+                k = ifs2d_band(a, slot);                                                                    \
+                ifs2d_raster_clear(a, t, threads, keys);                                                    \
+            });                                                                                             \
+            if (a.n_bands == 1) {                                                                           \
                 g.phase([&](int t) {                                                                        \
-                    if (bitmap)                                                                             \
-                        ifs2d_raster_stamp<true>(a, slot, t, threads, keys);                                \
+                    if (a.bitmap)                                                                           \
+                        ifs2d_raster_stamp<true>(a, k, t, threads, keys);                                   \
                     else                                                                                    \
-                        ifs2d_raster_stamp<false>(a, slot, t, threads, keys);                               \
+                        ifs2d_raster_stamp<false>(a, k, t, threads, keys);                                  \
                 });                                                                                         \
             } else {                                                                                        \
                 for (int round = 0; round < rounds; ++round) {                                              \
-                    g.phase([&](int t) { ifs2d_raster_queue(a, slot, round, t, threads, keys); });          \
+                    g.phase([&](int t) { ifs2d_raster_queue(a, k, round, t, threads, keys); });             \
                     g.phase([&](int t) {                                                                    \
-                        if (bitmap)                                                                         \
-                            ifs2d_raster_draw<true>(a, slot, round, t, threads, keys);                      \
+                        if (a.bitmap)                                                                       \
+                            ifs2d_raster_draw<true>(a, k, round, t, threads, keys);                         \
                         else                                                                                \
-                            ifs2d_raster_draw<false>(a, slot, round, t, threads, keys);                     \
+                            ifs2d_raster_draw<false>(a, k, round, t, threads, keys);                        \
                     });                                                                                     \
                 }                                                                                           \
             }                                                                                               \
-            g.phase([&](int t) { ifs2d_raster_resolve(a, slot, t, threads, keys); });                       \
+            g.phase([&](int t) { ifs2d_raster_resolve(a, k, t, threads, keys); });                          \
         });                                                                                                 \
     }                                                                                                       \
     extern "C" void prefix##_fill_host(FDSL_GRID_PARAMS, IFS2D_FILL_PARAMS) {                               \
@@ -541,27 +545,28 @@ __device__ void ifs2d_fill_sum(const Ifs2dFillArgs& a, int s, int t, int nt, sme
     extern "C" __global__ void __launch_bounds__(1024, 1) prefix##_raster(IFS2D_RASTER_PARAMS) {            \
         extern __shared__ unsigned int keys[];                                                              \
         const Ifs2dRasterArgs a = IFS2D_RASTER_ARGS;                                                        \
-        const int slot = blockIdx.x, t = threadIdx.x, nt = blockDim.x;                                      \
+        const int t = threadIdx.x, nt = blockDim.x;                                                         \
+        const Ifs2dBand k = ifs2d_band(a, blockIdx.x);                                                      \
         ifs2d_raster_clear(a, t, nt, keys);                                                                 \
         __syncthreads();                                                                                    \
-        if (n_bands == 1) {                                                                                 \
-            if (bitmap)                                                                                     \
-                ifs2d_raster_stamp<true>(a, slot, t, nt, keys);                                             \
+        if (a.n_bands == 1) {                                                                               \
+            if (a.bitmap)                                                                                   \
+                ifs2d_raster_stamp<true>(a, k, t, nt, keys);                                                \
             else                                                                                            \
-                ifs2d_raster_stamp<false>(a, slot, t, nt, keys);                                            \
+                ifs2d_raster_stamp<false>(a, k, t, nt, keys);                                               \
             __syncthreads();                                                                                \
         } else {                                                                                            \
             for (int round = 0; 4 * round * nt < n; ++round) {                                              \
-                ifs2d_raster_queue(a, slot, round, t, nt, keys);                                            \
+                ifs2d_raster_queue(a, k, round, t, nt, keys);                                               \
                 __syncthreads();                                                                            \
-                if (bitmap)                                                                                 \
-                    ifs2d_raster_draw<true>(a, slot, round, t, nt, keys);                                   \
+                if (a.bitmap)                                                                               \
+                    ifs2d_raster_draw<true>(a, k, round, t, nt, keys);                                      \
                 else                                                                                        \
-                    ifs2d_raster_draw<false>(a, slot, round, t, nt, keys);                                  \
+                    ifs2d_raster_draw<false>(a, k, round, t, nt, keys);                                     \
                 __syncthreads();                                                                            \
             }                                                                                               \
         }                                                                                                   \
-        ifs2d_raster_resolve(a, slot, t, nt, keys);                                                         \
+        ifs2d_raster_resolve(a, k, t, nt, keys);                                                            \
     }                                                                                                       \
     extern "C" __global__ void prefix##_fill(IFS2D_FILL_PARAMS) {                                           \
         extern __shared__ unsigned int bits[];                                                              \

@@ -107,7 +107,7 @@ inline Verdict touch(Cell& c, uint32_t epoch, const Access& a, unsigned char val
         if (!(c.seen >> k & 1) || !(c.seen >> j & 1)) return false;
         return (c.many >> k & 1) || (c.many >> j & 1) || actor(c.first[k], blocks) != actor(c.first[j], blocks);
     };
-    // Two writers and two values: some pair of actors wrote different values.
+    // Two writers and two values in the scope (conservative: a writer that changed its own value counts too).
     const bool writers = c.many >> WRITE & 1;
     const bool race = (writers && c.differ) || meet(WRITE, READ) || meet(WRITE, ATOMIC) || meet(READ, ATOMIC);
     const Verdict v = race ? RACE : writers ? SAME_VALUE : NONE;

@@ -39,6 +39,12 @@ def table_tables(vertices: np.ndarray, n1: np.ndarray, n2: np.ndarray, runner=No
     return VertexTables(tables, offset)
 
 
+def shared_bytes(max_q: int) -> int:
+    """A block's shared memory: per vertex 2 float64 positions and 2 int64 pixels, the noise gradients
+    (256 float32) and the orbit's gray (common/contours.cuh)."""
+    return 32 * max_q + 1024 + 4
+
+
 def threads_for(max_q: int) -> int:
     """Threads per block: a vertex group of 4 or a segment each; few vertices (RCDB) leave few lanes idle."""
     return 128 if max_q <= 256 else 256
@@ -69,7 +75,7 @@ def render(batch: ContourBatch, settings: ContourSettings, runner=None, tables: 
     out = runner.empty((batch.size, 1, settings.size, settings.size), np.uint8)
     runner.fill(out, settings.background)  # a memset-like fill, before the kernel draws on it
     key = settings.database
-    runner.launch(key, f"{key}_render", (batch.size,), threads_for(max_q), 32 * max_q + 1024, SIGNATURE,
+    runner.launch(key, f"{key}_render", (batch.size,), threads_for(max_q), shared_bytes(max_q), SIGNATURE,
                   [max_q, *arrays[:10], table_array, arrays[10], gradient, out, settings.size, settings.kind,
                    settings.gray_levels, settings.seed, settings.stream])
     return runner.result(out)

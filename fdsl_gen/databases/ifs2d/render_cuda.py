@@ -38,7 +38,7 @@ QUEUE_WORDS = 8 * RASTER_THREADS + 2  # (index, coordinates) of a round's 4 poin
 COORDS_BYTES = 256 * 2**20  # the coordinates of one pass (uint32 per point)
 TRACE_SIG = "i p p p p i i i p p p"
 COORDS_SIG = "p p p p p p p i i i i i"
-RASTER_SIG = "p p p p p p p i i i i i i i i i u u"
+RASTER_SIG = "p p p p p p p i i i i i i i u u"
 FILL_SIG = "p p p p p p p i i i i i"
 
 
@@ -142,8 +142,8 @@ def render(batch: IFSBatch, settings: RenderSettings, runner=None, traced: Trace
     def raster(coords, image_index, system_of, base: int, images: int) -> None:
         runner.launch(key, f"{key}_raster", (images * n_bands,), RASTER_THREADS, smem, RASTER_SIG,
                       [coords, image_index, system_of, flip, patch_key, colors, out, n, size, settings.channels,
-                       int(settings.patch), int(settings.color), int(bitmap), band_rows, n_bands, base,
-                       settings.seed, settings.patch_stream])
+                       int(settings.patch), int(settings.color), band_rows, base, settings.seed,
+                       settings.patch_stream])  # the kernel derives the bitmap choice and the bands
 
     if traced.coords is not None and (traced.size, traced.pad) == (size, settings.pad):  # kept: the raster alone
         order, rows, flip, patch_key = runner.upload(
