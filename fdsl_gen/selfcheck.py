@@ -12,6 +12,7 @@ error naming the database. `report` is `fdsl-gen selftest`: everything that can 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -74,29 +75,29 @@ def _cpu_backend(db_class) -> str:
         else "ref"
 
 
-def _augment_digest() -> str:
-    """SHA-256 of the augmentation's code (its Triton kernels, torch RandAugment and their references)."""
-    from . import augment
-
+@functools.lru_cache(maxsize=None)
+def _code_digest() -> str:
+    """SHA-256 of the package's Python code: the host side of every GPU path and the CPU code it is compared
+    with both decide the bytes, so a verdict holds for this code only."""
+    root = Path(__file__).parent
     h = hashlib.sha256()
-    for path in sorted(Path(augment.__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
 def _device_id(what: str) -> str:
-    """The GPU, the software that compiles for it and the digest of `what`'s sources, as a file name."""
+    """The GPU, the software that compiles for it and the digest of the code, as a file name."""
     from .backends import cuda, kernels
 
     if what == AUGMENT:
         import torch
         import triton
 
-        ident = f"{torch.cuda.get_device_name()} triton {triton.__version__} torch {torch.__version__}-" \
-                f"{_augment_digest()}"
+        ident = f"{torch.cuda.get_device_name()} triton {triton.__version__} torch {torch.__version__}-{_code_digest()}"
     else:
-        ident = f"{kernels.CudaRunner().identity()}-{cuda.sources_digest()}"
+        ident = f"{kernels.CudaRunner().identity()}-{cuda.sources_digest()}-{_code_digest()}"
     return re.sub(r"[^A-Za-z0-9.]+", "_", ident)
 
 
