@@ -28,7 +28,21 @@ import numpy as np
 import fdsl_gen
 from fdsl_gen.bench import machine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gpu_workloads  # noqa: E402
+from gpu_model import TARGETS  # noqa: E402
+
 RESULTS = Path(__file__).parent / "results"
+_prepared: dict = {}
+
+
+def prepared(key: str, categories: int, **options):
+    """A database made and prepared for cuda once per run (its table and device data are built once)."""
+    name = (key, categories, tuple(sorted(options.items())))
+    if name not in _prepared:
+        _prepared[name] = fdsl_gen.get_database(key, categories=categories, **options)
+        _prepared[name].prepare("cuda")
+    return _prepared[name]
 
 
 def cuda_time(fn, repeats: int) -> list[float]:
@@ -57,46 +71,35 @@ def row(name: str, images: int, times: list[float], target: float | None = None,
     return out
 
 
-def visual_atom_worst_case(batch: int):
-    """SPEC §9.2's named configuration: the same extreme parameters for every image, other draws per image."""
-    from fdsl_gen.databases.contours.batch import ContourBatch
-
-    full = lambda v, dtype=np.float64: np.full(batch, v, dtype=dtype)  # noqa: E731
-    return ContourBatch(vertices=full(1000, np.int64), orbits=full(200, np.int64), eta=full(4.0), c=full(0.1),
-                        r0=full(60.0), sx=full(2.0), sy=full(2.0), xc=full(256.0), yc=full(256.0),
-                        n1=full(7, np.int64), n2=full(13, np.int64),
-                        key=np.stack([np.arange(batch), np.zeros(batch, np.int64)], 1).astype(np.uint32))
-
-
-def wall_rate(fn, images: int, calls: int = 10) -> list[float]:
-    """img/s of `calls` back-to-back calls, host work and GPU work overlapping as in the stream (one wait)."""
+def wall_times(fn, calls: int = 10) -> list[float]:
+    """Seconds per call of `calls` back-to-back calls, host and GPU work overlapping as in the stream (one wait)."""
     import torch
 
     fn()
     torch.cuda.synchronize()
-    rates = []
+    times = []
     for _ in range(3):
         start = time.perf_counter()
         for _ in range(calls):
             fn()
         torch.cuda.synchronize()
-        rates.append(calls * images / (time.perf_counter() - start))
-    return rates
+        times.append((time.perf_counter() - start) / calls)
+    return times
 
 
-def host_rate(fn, images: int, calls: int = 10) -> list[float]:
-    """img/s of the host side alone: the time a call takes to return (its kernels queued, not waited for)."""
+def host_times(fn, calls: int = 10) -> list[float]:
+    """Seconds of the host side alone: the time a call takes to return (its kernels queued, not waited for)."""
     import torch
 
     fn()
     torch.cuda.synchronize()
-    rates = []
+    times = []
     for _ in range(calls):
         start = time.perf_counter()
         fn()
-        rates.append(images / (time.perf_counter() - start))
+        times.append(time.perf_counter() - start)
         torch.cuda.synchronize()
-    return rates
+    return times
 
 
 def workload_rows(args) -> list[dict]:
@@ -105,34 +108,30 @@ def workload_rows(args) -> list[dict]:
     rng = np.random.default_rng(0)
     cats = rng.permutation(max(n, args.categories))[:n] % args.categories
     rows = []
-
-    def db(key, **options):
-        d = fdsl_gen.get_database(key, categories=args.categories, **options)
-        d.prepare("cuda")
-        return d
-
-    ofdb = db("ofdb")
-    rows.append(row("ofdb_362", n, cuda_time(lambda: ofdb.render(cats, 0, "cuda"), args.repeats), 250_000))
-    ifs = db("fractaldb", size=224, points=100_000, draw_type="point_gray")
-    rows.append(row("ifs_224_point", n, cuda_time(lambda: ifs.render(cats, 0, "cuda"), args.repeats), 1_000_000))
-    va = db("visual_atom")
+    ofdb = prepared("ofdb", args.categories)
+    rows.append(row("ofdb_362", n, cuda_time(lambda: ofdb.render(cats, 0, "cuda"), args.repeats), TARGETS["ofdb_362"]))
+    ifs = prepared("fractaldb", args.categories, size=224, points=100_000, draw_type="point_gray")
+    rows.append(row("ifs_224_point", n, cuda_time(lambda: ifs.render(cats, 0, "cuda"), args.repeats),
+                    TARGETS["ifs_224_point"]))
+    va = prepared("visual_atom", args.categories)
     insts = rng.integers(0, va.n_instances, n)
-    rows.append(row("visual_atom_avg_stream", n, [n / r for r in wall_rate(lambda: va.render(cats, insts, "cuda"), n)],
-                    500_000, timing="wall clock of 10 calls in a row (host and GPU overlapping)"))
+    rows.append(row("visual_atom_avg_stream", n, wall_times(lambda: va.render(cats, insts, "cuda")),
+                    TARGETS["visual_atom_avg_stream"],
+                    timing="wall clock of 10 calls in a row (host and GPU overlapping)"))
     from fdsl_gen.databases.contours import render_cuda
 
-    worst = visual_atom_worst_case(n)
-    rows.append(row("visual_atom_worst", n, cuda_time(lambda: render_cuda.render(worst, va.settings()),
-                                                      args.repeats), 260_000))
-    rcdb = db("rcdb")
-    rows.append(row("rcdb_512", n, cuda_time(lambda: rcdb.render(cats, insts, "cuda"), args.repeats), 2_000_000))
-    views = db("ofdb3d")
+    worst, settings, _ = gpu_workloads.visual_atom_worst(n)
+    rows.append(row("visual_atom_worst", n, cuda_time(lambda: render_cuda.render(worst, settings), args.repeats),
+                    TARGETS["visual_atom_worst"]))
+    rcdb = prepared("rcdb", args.categories)
+    rows.append(row("rcdb_512", n, cuda_time(lambda: rcdb.render(cats, insts, "cuda"), args.repeats),
+                    TARGETS["rcdb_512"]))
+    views = prepared("ofdb3d", args.categories)
     rows.append(row("ofdb3d_views", n, cuda_time(lambda: views.render(cats, rng.integers(0, 12, n), "cuda"),
-                                                 args.repeats), 2_000_000))
-    rows.append(row("ifs2d_host", n, [n / r for r in host_rate(lambda: ofdb.render(cats, 0, "cuda"), n)], 2_000_000,
+                                                 args.repeats), TARGETS["ofdb3d_views"]))
+    rows.append(row("ifs2d_host", n, host_times(lambda: ofdb.render(cats, 0, "cuda")), TARGETS["ifs2d_host"],
                     timing="host side only: until the call returns"))
     try:  # the model's figure beside each measurement
-        sys.path.insert(0, str(Path(__file__).parent))
         import gpu_model
 
         modeled = {r["workload"]: r["modeled_img_s_h200"] for r in gpu_model.model("h200")}
@@ -155,16 +154,14 @@ def main():
         sys.exit("no CUDA GPU is visible: nothing to measure")
     rows = workload_rows(args)
     for key in fdsl_gen.list_databases():
-        db = fdsl_gen.get_database(key, categories=args.categories)
-        db.prepare("cuda")
+        db = prepared(key, args.categories)
         for batch in (1024, 4096):
             cats = np.arange(batch) % args.categories
             call = lambda db=db, c=cats: db.render(c, np.zeros(len(c), np.int64), "cuda")  # noqa: E731
             rows.append(row(f"{key} native, batch {batch}", batch, cuda_time(call, args.repeats), database=key))
     from fdsl_gen.augment.resample_triton import resample
 
-    ofdb = fdsl_gen.get_database("ofdb", categories=args.categories)
-    src = ofdb.render(np.arange(1024) % args.categories, 0, "cuda")
+    src = prepared("ofdb", args.categories).render(np.arange(1024) % args.categories, 0, "cuda")
     rng = np.random.default_rng(0)
     side = rng.integers(100, 363, 1024)
     boxes = np.stack([rng.integers(0, 363 - side), rng.integers(0, 363 - side), side, side], 1)

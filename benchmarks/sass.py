@@ -1,7 +1,7 @@
 """The compiled kernels, read without a GPU: registers and SASS per kernel, instruction counts per region.
 
 `compile_module(key)` builds csrc/<key>.cu for sm_90 with nvcc and the production options (those NVRTC
-gets: --std=c++17 --fmad=false) plus -DFDSL_MODEL_MARKS, which turns every FDSL_MARK(n) of the kernels
+gets, `fdsl_gen.backends.cuda.compile_options`) plus -DFDSL_MODEL_MARKS, which turns every FDSL_MARK(n) of the kernels
 into a marker instruction (SASS PMTRIG 1 << n) at the start of a region of work. ptxas reports
 registers, spills and stack; cuobjdump (the CUDA toolkit's, or the one Triton ships) gives the SASS.
 `regions(kernel)` counts the instructions from each marker to the next one in address order, by class
@@ -22,8 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = ("--std=c++17", "--fmad=false")  # fdsl_gen.backends.cuda.NVRTC_OPTIONS
+from fdsl_gen.backends import cuda
+
 
 # SASS opcode (before the first dot) -> class; a class is executed by one pipe of the SM (gpu_model.PIPES)
 _CLASS_OF = {
@@ -77,6 +77,14 @@ class Kernel:
         return sum(1 for _, op, _, _ in self.instructions if op != "PMTRIG")
 
 
+def nvcc() -> str:
+    """The CUDA toolkit's nvcc."""
+    found = shutil.which("nvcc") or next(iter(sorted(glob.glob("/usr/local/cuda*/bin/nvcc"))), None)
+    if found:
+        return found
+    raise FileNotFoundError("nvcc was not found (the CUDA toolkit)")
+
+
 def cuobjdump() -> str:
     """The cuobjdump of the CUDA toolkit, or the one Triton ships."""
     found = shutil.which("cuobjdump") or next(iter(glob.glob("/usr/local/cuda*/bin/cuobjdump")), None)
@@ -91,12 +99,11 @@ def cuobjdump() -> str:
 
 def compile_module(key: str, marks: bool = True) -> dict[str, Kernel]:
     """{kernel name: Kernel} of csrc/<key>.cu for sm_90."""
-    nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
     with tempfile.TemporaryDirectory() as tmp:
         cubin = os.path.join(tmp, f"{key}.cubin")
         flags = ["-DFDSL_MODEL_MARKS"] if marks else []
-        r = subprocess.run([nvcc, "-arch=sm_90", "-cubin", *OPTIONS, *flags, f"-I{ROOT / 'csrc'}", "-Xptxas", "-v",
-                            "-o", cubin, str(ROOT / "csrc" / f"{key}.cu")], capture_output=True, text=True)
+        r = subprocess.run([nvcc(), "-arch=sm_90", "-cubin", *cuda.compile_options(), *flags, "-Xptxas", "-v",
+                            "-o", cubin, str(cuda.csrc_dir() / f"{key}.cu")], capture_output=True, text=True)
         if r.returncode:
             raise RuntimeError(r.stderr)
         sass = subprocess.run([cuobjdump(), "-sass", cubin], capture_output=True, text=True, check=True).stdout

@@ -196,16 +196,19 @@ def run_bench(databases: str = "all", backends: str = "all", size: int | None = 
 
 def run_model(log=print) -> list[dict]:
     """The GPU cost model of a source checkout (benchmarks/gpu_model.py): modeled img/s per workload."""
-    import shutil
     import sys
 
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_model.py"
     if not script.exists():
         raise UsageError("the GPU cost model lives in a source checkout's benchmarks/ (not in an installed wheel)")
-    if shutil.which("nvcc") is None and not Path("/usr/local/cuda/bin/nvcc").exists():
-        raise UsageError("the GPU cost model compiles the kernels with nvcc, which is not installed here")
     sys.path.insert(0, str(script.parent))
     import gpu_model
+    import sass
+
+    try:
+        sass.nvcc(), sass.cuobjdump()
+    except FileNotFoundError as exc:
+        raise UsageError(f"the GPU cost model compiles and reads the kernels here: {exc}") from None
 
     rows = gpu_model.model("h200")
     log("modeled on an NVIDIA H200 from the kernels' SASS (not measured; about +-50 %; "

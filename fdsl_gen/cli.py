@@ -59,6 +59,12 @@ def _database(db: str, extra: list[str], **options):
     return cls.from_options(**{**parse_options(cls, extra), **given})
 
 
+def _write_json(path: Path, document) -> None:
+    """The --json file of a command (indented, one trailing newline), and a line saying so."""
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    typer.echo(f"wrote {path}")
+
+
 @app.command("list")
 @_user_errors
 def list_cmd():
@@ -187,8 +193,7 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
 
         result = run_model(log=typer.echo)
         if json_out:
-            json_out.write_text(json.dumps(result, indent=2) + "\n")
-            typer.echo(f"wrote {json_out}")
+            _write_json(json_out, result)
         return
     for name, value in (("batch", batch), ("repeats", repeats)):
         if value < 1:
@@ -198,8 +203,7 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
     result = run_bench(db, backend, size=size, points=points, draw_type=draw_type, batch=batch, repeats=repeats,
                        warmup=warmup, threads=threads, search=search, published=published, log=typer.echo)
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
-        typer.echo(f"wrote {json_out}")
+        _write_json(json_out, result)
 
 
 @app.command()
@@ -211,7 +215,8 @@ def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = 
              json_out: Annotated[Optional[Path], typer.Option("--json", help="write the results as JSON")] = None):
     """Every backend that runs here against the reference on a small batch: exact, mismatch or unavailable.
 
-    Exits 0 when everything that can run is exact (unavailable is not a failure), 1 otherwise.
+    Exits 0 when everything that can run is exact (unavailable is not a failure), 1 on a mismatch or, with
+    --ptx, on inexact PTX.
     """
     from . import selfcheck
     from .registry import database_class, list_databases
@@ -219,6 +224,13 @@ def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = 
     keys = list_databases() if db == "all" else [database_class(db).key]
     if ptx is not None and ptx.exists() and not ptx.is_dir():
         raise UsageError(f"--ptx needs a folder, got the file {ptx}")
+    if ptx is not None:  # before the renders: a missing NVRTC is known at once
+        from .backends import ptx as ptx_module
+
+        try:
+            ptx_module.nvrtc_library()
+        except OSError as exc:
+            raise UsageError(f"cannot compile PTX here: {exc}") from None
 
     def show(row: dict) -> None:
         typer.echo(f"{row['database']:12s} {row['backend']:7s} {row['status']:11s} {row['detail']}")
@@ -227,8 +239,6 @@ def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = 
     failed = [r for r in rows if r["status"] == "mismatch"]
     result = {"rows": rows}
     if ptx is not None:
-        from .backends import ptx as ptx_module
-
         try:
             inexact = ptx_module.write_all(ptx, log=typer.echo)
         except (OSError, ImportError) as exc:
@@ -236,8 +246,7 @@ def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = 
         result["ptx"] = inexact
         failed += [name for name, found in inexact.items() if found]
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
-        typer.echo(f"wrote {json_out}")
+        _write_json(json_out, result)
     exact = sum(r["status"] == "exact" for r in rows)
     typer.echo(f"{exact} exact, {sum(r['status'] == 'mismatch' for r in rows)} mismatch, "
                f"{sum(r['status'] == 'unavailable' for r in rows)} unavailable"
@@ -372,8 +381,7 @@ def train_eval(
         raise UsageError(f"folder {json_out.parent} does not exist")
     result = evaluate(cfg, echo=typer.echo)
     if json_out is not None:
-        json_out.write_text(json.dumps({**result, "ckpt": str(ckpt), "data": data}, indent=2) + "\n")
-        typer.echo(f"wrote {json_out}")
+        _write_json(json_out, {**result, "ckpt": str(ckpt), "data": data})
 
 
 def main() -> None:

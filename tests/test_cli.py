@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from fdsl_gen.backends import unavailable_reason
 from fdsl_gen.cli import app
+from fdsl_gen.errors import UsageError
 
 GOLDEN = Path(__file__).parent / "golden" / "fractaldb_1k_csv"
 runner = CliRunner()
@@ -142,6 +143,31 @@ def test_contour_databases_through_the_cli(tmp_path):
 def test_database_option_errors(tmp_path, args, message):
     r = invoke(*[a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args])
     assert r.exit_code == 2 and r.output.startswith("error: ") and message in r.output, r.output
+
+
+@pytest.mark.parametrize("name,value", [("FDSL_DEVICE", "gpu"), ("FDSL_GPU_TABLE_GB", "lots"),
+                                        ("FDSL_GPU_TABLE_GB", "-1"), ("FDSL_GPU_TABLE_GB", "nan")])
+def test_environment_errors(tmp_path, monkeypatch, name, value):
+    from fdsl_gen import _env
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(UsageError, match=name):
+        _env.default_device() if name == "FDSL_DEVICE" else _env.gpu_table_bytes()
+    if name == "FDSL_DEVICE":  # `auto` reads it: one line and status 2, nothing written
+        r = invoke("render", "--db", "ofdb", "--categories", 1, "--out", tmp_path / "x", "--quiet")
+        assert r.exit_code == 2 and r.output.startswith("error: FDSL_DEVICE") and not (tmp_path / "x").exists()
+
+
+def test_bench_model_without_the_toolchain_is_a_usage_error(monkeypatch):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import sass
+
+    def missing():
+        raise FileNotFoundError("nvcc was not found (the CUDA toolkit)")
+
+    monkeypatch.setattr(sass, "nvcc", missing)
+    r = invoke("bench", "--model")
+    assert r.exit_code == 2 and r.output.startswith("error: ") and "nvcc was not found" in r.output, r.output
 
 
 def test_3d_databases_through_the_cli(tmp_path):

@@ -38,14 +38,17 @@ def sources_digest() -> str:
     return h.hexdigest()[:16]
 
 
+def compile_options() -> list[str]:
+    """The production compile options of csrc/<key>.cu (NVRTC's, also given to nvcc by the cost model)."""
+    return [*NVRTC_OPTIONS, f"-I{csrc_dir()}", f"-DFDSL_SOURCES={sources_digest()}"]
+
+
 @functools.lru_cache(maxsize=None)
 def _compile(key: str):
     import cupy
 
-    root = csrc_dir()
-    code = (root / f"{key}.cu").read_text()
-    options = (*NVRTC_OPTIONS, f"-I{root}", f"-DFDSL_SOURCES={sources_digest()}")
-    module = cupy.RawModule(code=code, options=options)
+    code = (csrc_dir() / f"{key}.cu").read_text()
+    module = cupy.RawModule(code=code, options=tuple(compile_options()))
     module.compile()
     return module
 

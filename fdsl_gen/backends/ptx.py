@@ -85,9 +85,8 @@ def nvrtc_library() -> ctypes.CDLL:
 
 def nvrtc_ptx(key: str, arch: int = ARCH) -> str:
     """The PTX NVRTC makes of csrc/<key>.cu with the production options, for compute_<arch>."""
-    root = cuda.csrc_dir()
-    options = [*cuda.NVRTC_OPTIONS, f"-I{root}", f"-DFDSL_SOURCES={cuda.sources_digest()}", f"-arch=compute_{arch}"]
-    return nvrtc_compile((root / f"{key}.cu").read_text(), f"{key}.cu", options)
+    options = [*cuda.compile_options(), f"-arch=compute_{arch}"]
+    return nvrtc_compile((cuda.csrc_dir() / f"{key}.cu").read_text(), f"{key}.cu", options)
 
 
 def nvrtc_compile(code: str, name: str, options: list[str]) -> str:
@@ -167,7 +166,8 @@ def main() -> None:
     import json
 
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m fdsl_gen.backends.ptx DIR")
+        print("usage: python -m fdsl_gen.backends.ptx DIR", file=sys.stderr)
+        sys.exit(2)
     found = write_all(Path(sys.argv[1]), log=lambda line: print(line, file=sys.stderr))
     print(json.dumps(found))
 
