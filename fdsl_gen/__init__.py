@@ -6,6 +6,7 @@
     arrays = db.render_array([0, 1, 2], [0, 0, 0])  # the same as NumPy
     stream = fdsl_gen.FDSLStream("ofdb", categories=1000, batch_size=64, augment="ofdb")
     for images, labels in stream: ...                # float32 [64, 3, 224, 224], int64 [64]
+    dataset = fdsl_gen.FDSLDataset("ofdb", transform=my_transform)  # map-style: dataset[i] -> (image, label)
 
 Importing compiles nothing and needs no GPU.
 """
@@ -15,7 +16,7 @@ __version__ = "0.1.0"
 from .errors import UsageError  # noqa: E402
 from .registry import database_class, get_database, list_databases, register_database  # noqa: E402
 
-__all__ = ["FDSLStream", "UsageError", "__version__", "database_class", "get_database", "list_databases",
+__all__ = ["FDSLDataset", "FDSLStream", "UsageError", "__version__", "database_class", "get_database", "list_databases",
            "register_database"]
 
 
@@ -24,4 +25,8 @@ def __getattr__(name: str):
         from .stream import FDSLStream
 
         return FDSLStream
+    if name == "FDSLDataset":
+        from .dataset import FDSLDataset
+
+        return FDSLDataset
     raise AttributeError(f"module 'fdsl_gen' has no attribute {name!r}")

@@ -15,13 +15,14 @@ import math
 import numba as nb
 import numpy as np
 
+from ...backends.numba_parallel import parallel_jit
 from ...backends.numba_philox import bounded, philox4x32_10
 from . import mt19937
 from .batch import NOISE_SCALE, RCDB, ContourBatch, ContourSettings, orbit_steps
 from .noise import GRADIENT
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
-_pjit = nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+_pjit = parallel_jit  # launched under one lock: see backends.numba_parallel
 _MASK = np.uint64(0xFFFFFFFF)
 _F1, _F6, _F10, _F15, _F04 = np.float32(1), np.float32(6), np.float32(10), np.float32(15), np.float32(0.4)
 

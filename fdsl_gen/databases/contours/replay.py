@@ -24,11 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
+from ...backends.numba_parallel import parallel_jit
 from . import mt19937 as mt
 from .batch import RCDB
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
-_pjit = nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+_pjit = parallel_jit  # launched under one lock: see backends.numba_parallel
 
 CATEGORY_INTS = ("vertices", "orbits", "r0", "n1", "n2")  # cat_int columns (RCDB: r0 of instance 0, n1 = n2 = 0)
 CATEGORY_FLOATS = ("eta", "c", "sx", "sy")  # cat_float columns (RCDB: instance 0's stretch)

@@ -15,13 +15,14 @@ import threading
 import numba as nb
 import numpy as np
 
+from ...backends.numba_parallel import parallel_jit
 from ...backends.numba_philox import bounded, philox4x32_10
 from .batch import IFSBatch, RenderSettings
 from .fixed import COLOR_TABLE, GRAY, map_sequence
 from .render_ref import NAN_BACKOFF
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
-_pjit = nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+_pjit = parallel_jit  # launched under one lock: see backends.numba_parallel
 _MASK = np.uint64(0xFFFFFFFF)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ...backends.numba_parallel import parallel_jit
 from ...backends.numba_philox import philox4x32_10, uniform53
 from .batch import Settings3D, ViewBatch
 from .render_ref import SUBPIXEL
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
-_pjit = nb.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
+_pjit = parallel_jit  # launched under one lock: see backends.numba_parallel
 _MASK = np.uint64(0xFFFFFFFF)
 
 
