@@ -14,23 +14,32 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import UsageError
+from .errors import Interrupted, UsageError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, help="Formula-driven supervised learning datasets, rendered fast.")
 
+def _path(value: str) -> Path:
+    """An output path as typed: an empty one is an error (Path("") would be the current folder)."""
+    if not str(value).strip():
+        raise typer.BadParameter("an empty path; give a file or folder name")
+    return Path(value)
+
+
+JsonOption = typer.Option("--json", help="write the results as JSON", parser=_path)
 Db = Annotated[str, typer.Option("--db", help="database key or paper spelling (fdsl-gen list)")]
 Categories = Annotated[Optional[int], typer.Option("--categories", "-n", "--numof_classes",
-                                                   help="number of categories")]
+                                                   help="number of categories (default 1000, or all of --table)")]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="seed of our draws (patches, native search)")]
 Search = Annotated[Optional[str], typer.Option("--search", help="published (the original's table) | native")]
 Size = Annotated[Optional[int], typer.Option("--size", help="native canvas side in pixels")]
 Points = Annotated[Optional[int], typer.Option("--points", help="chaos-game points per image")]
-DrawType = Annotated[Optional[str], typer.Option("--draw-type", help="point_gray|patch_gray|point_color|patch_color")]
+DrawType = Annotated[Optional[str], typer.Option("--draw-type",
+                                                 help="point_gray | patch_gray | point_color | patch_color")]
 Instances = Annotated[Optional[int], typer.Option("--instances", "--numof_instances",
                                                   help="instances per category (first ids)")]
 Table = Annotated[Optional[str], typer.Option("--table", help="render this category table (file or folder)")]
-Backend = Annotated[str, typer.Option("--backend", help="auto|cuda|triton|numba|ref")]
+Backend = Annotated[str, typer.Option("--backend", help="auto | cuda | numba | ref")]
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
 EXTRA_HELP = "Any option of the database's config also works as --name VALUE (fdsl-gen list shows them)."
 
@@ -65,6 +74,20 @@ def _write_json(path: Path, document) -> None:
     typer.echo(f"wrote {path}")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"fdsl-gen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                 help="print the version and exit")] = False) -> None:
+    """Formula-driven supervised learning datasets, rendered fast."""
+
+
 @app.command("list")
 @_user_errors
 def list_cmd():
@@ -75,7 +98,11 @@ def list_cmd():
     for key in list_databases():
         cls = database_class(key)
         typer.echo(f"{key}  (also: {', '.join(cls.aliases)})\n  {cls.summary}")
-        typer.echo("  options: " + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in cls.defaults().items()))
+        defaults = cls.defaults()
+        if defaults.get("instances", 0) is None:  # None: the database's own count, shown as that count
+            defaults["instances"] = cls.from_options(categories=1).n_instances
+        typer.echo("  options: " + ", ".join(f"--{k.replace('_', '-')} {'none' if v is None else v}"
+                                           for k, v in defaults.items()))
         for b in BACKENDS:
             if b == "triton":  # Triton does the per-pixel stages, not the rendering
                 why = unavailable_reason(b)
@@ -89,19 +116,34 @@ def list_cmd():
                        f"{', '.join(cls.published_backends)}")
 
 
+class SearchProgress:
+    """A search's progress bar that counts (and times) only the categories still to search."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def __call__(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def known(self, k: int) -> None:
+        self.bar.reset(total=self.bar.total - k)
+        self.bar.set_description(f"{getattr(self.bar, 'desc', 'search')} ({k:,} known, searching the rest)")
+
+
 @app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def search(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="folder for the table")],
+def search(ctx: typer.Context, db: Db,
+           out: Annotated[Path, typer.Option("--out", help="folder for the table", parser=_path)],
            categories: Categories = None, search: Search = None, seed: Seed = None, backend: Backend = "auto"):
     """Write a category table: the originals' parameter files (CSV) and one compact file."""
     from tqdm import tqdm
 
-    from .export.writer import check_writable
+    from .export.disk import check_writable
 
     database = _database(db, ctx.args, categories=categories, search=search, seed=seed)
     check_writable(out)
     with tqdm(total=database.n_categories, desc=f"search {database.key}", unit="cat") as bar:
-        database.table(progress=bar.update, backend=backend)
+        database.table(progress=SearchProgress(bar), backend=backend)
         bar.update(bar.total - bar.n)  # a shipped or cached table arrives at once
     database.write_table(out)
     typer.echo(f"wrote {database.n_categories} categories to {out} (table sha256 {database.table_digest()[:16]})")
@@ -109,7 +151,7 @@ def search(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
 
 @app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="dataset folder")],
+def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="dataset folder", parser=_path)],
            categories: Categories = None, instances: Instances = None, size: Size = None, seed: Seed = None,
            search: Search = None, draw_type: DrawType = None, points: Points = None, table: Table = None,
            backend: Backend = "auto",
@@ -140,18 +182,26 @@ def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
 
 @app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
-def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file")],
+def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file", parser=_path)],
             categories: Annotated[int, typer.Option("--categories", "-n", help="cells (first categories)")] = 16,
             instance: Annotated[int, typer.Option("--instance", help="instance drawn per category")] = 0,
             size: Size = None, seed: Seed = None, search: Search = None, draw_type: DrawType = None,
             points: Points = None, table: Table = None, backend: Backend = "auto",
-            columns: Annotated[Optional[int], typer.Option("--columns", help="cells per row")] = None):
-    """A grid of the first categories, one cell each, as one PNG."""
+            columns: Annotated[Optional[int], typer.Option("--columns", help="cells per row")] = None,
+            no_labels: Annotated[bool, typer.Option("--no-labels", help="no category ids on the cells")] = False,
+            cell: Annotated[Optional[int], typer.Option("--cell", help="resize each cell to this side")] = None):
+    """A grid of the first categories, one cell each, labelled with its category id, as one PNG."""
     from PIL import Image
 
     from .export.atomic import atomic_write_bytes
-    from .preview import grid
+    from .preview import MAX_CELLS, grid, shrink
 
+    if not 1 <= categories <= MAX_CELLS:
+        raise UsageError(f"preview shows 1 to {MAX_CELLS} categories, got {categories}")
+    if columns is not None and columns < 1:
+        raise UsageError(f"--columns must be at least 1, got {columns}")
+    if cell is not None and not 16 <= cell <= 1024:
+        raise UsageError(f"--cell must be between 16 and 1024 pixels, got {cell}")
     database = _database(db, ctx.args, categories=categories, size=size, seed=seed, search=search,
                          draw_type=draw_type, points=points, table=table)
     if out.suffix.lower() != ".png":
@@ -159,10 +209,13 @@ def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out
     if not out.parent.exists():
         raise UsageError(f"folder {out.parent} does not exist")
     images = database.render_array(list(range(categories)), instance, backend)
+    if cell is not None:
+        images = shrink(images, cell)
     import io
 
     buf = io.BytesIO()
-    Image.fromarray(grid(images, columns)).save(buf, format="PNG")
+    labels = None if no_labels else [str(k) for k in range(categories)]
+    Image.fromarray(grid(images, columns, labels)).save(buf, format="PNG")
     try:
         atomic_write_bytes(out, buf.getvalue())
     except OSError as exc:
@@ -179,12 +232,13 @@ def bench(db: Annotated[str, typer.Option("--db", help="database or all")] = "al
           repeats: Annotated[int, typer.Option("--repeats", help="timed runs (median reported)")] = 5,
           warmup: Annotated[int, typer.Option("--warmup", help="untimed runs first")] = 1,
           threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads (default all)")] = None,
-          search: Annotated[int, typer.Option("--search", help="also time a fresh search of N categories")] = 0,
+          search: Annotated[int, typer.Option("--time-search", help="also time a fresh category search of N "
+                                              "categories")] = 0,
           published: Annotated[bool, typer.Option("--published", help="also time the exact replay of the "
                                                   "released contour scripts")] = False,
           model: Annotated[bool, typer.Option("--model", help="print the GPU cost model instead (modeled, not "
                                               "measured; needs a source checkout and nvcc)")] = False,
-          json_out: Annotated[Optional[Path], typer.Option("--json", help="write results as JSON")] = None):
+          json_out: Annotated[Optional[Path], JsonOption] = None):
     """Render throughput in images/s per database x backend (median of repeats after warm-up)."""
     from .bench import run_bench
 
@@ -212,7 +266,7 @@ def selftest(db: Annotated[str, typer.Option("--db", help="database or all")] = 
              ptx: Annotated[Optional[Path], typer.Option("--ptx", help="also write every kernel's PTX for sm_90 "
                                                          "(NVRTC and Triton, production options) into this folder")]
              = None,
-             json_out: Annotated[Optional[Path], typer.Option("--json", help="write the results as JSON")] = None):
+             json_out: Annotated[Optional[Path], JsonOption] = None):
     """Every backend that runs here against the reference on a small batch: exact, mismatch or unavailable.
 
     Exits 0 when everything that can run is exact (unavailable is not a failure), 1 on a mismatch or, with
@@ -261,11 +315,15 @@ train_app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_excep
                         rich_markup_mode=None, help="Pre-train a ViT on the stream; fine-tune and evaluate it.")
 app.add_typer(train_app, name="train")
 
-RunOut = Annotated[Path, typer.Option("--out", help="run folder: checkpoint, train state, log.jsonl, curves.png")]
-Model = Annotated[Optional[str], typer.Option("--model", help="vit_micro|vit_lite|vit_tiny|vit_small|vit_base")]
+RunOut = Annotated[Path, typer.Option("--out", help="run folder: checkpoint, train state, log.jsonl, curves.png",
+                                      parser=_path)]
+Model = Annotated[Optional[str], typer.Option("--model", help="vit_micro | vit_lite | vit_tiny | vit_small | vit_base "
+                                                   "(default: the preset's, or vit_lite)")]
 ImageSize = Annotated[Optional[int], typer.Option("--image-size", help="training side in pixels (default: model's)")]
-Batch = Annotated[Optional[int], typer.Option("--batch", help="images per step per rank")]
-Lr = Annotated[Optional[float], typer.Option("--lr", help="peak learning rate")]
+Batch = Annotated[Optional[int], typer.Option("--batch", help="images per step per rank (default: pretrain 256, "
+                                                                "finetune 128)")]
+Lr = Annotated[Optional[float], typer.Option("--lr", help="peak learning rate (default 1e-3; pretrain: per 256 "
+                                                         "images (fast) or 1,024 (paper), scaled by --batch)")]
 MinLr = Annotated[Optional[float], typer.Option("--min-lr", help="learning rate at the end of the cosine")]
 Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="AdamW weight decay")]
 WarmupEpochs = Annotated[Optional[float], typer.Option("--warmup-epochs", help="warm-up length in epochs")]
@@ -294,6 +352,16 @@ def _run_config(out, seed, device, precision, compile, workers, log_every, ckpt_
                      log_every=log_every, ckpt_every=ckpt_every, resume=resume, stop_at=stop_at, progress=not quiet)
 
 
+def _canvas(value: str | None):
+    """--canvas: None (the preset's), "auto", "none" (the database's own canvas) or a side in pixels."""
+    if value in (None, "auto", "none"):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"--canvas must be auto, none or a side in pixels, got {value!r}") from None
+
+
 @train_app.command("pretrain", context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
 def train_pretrain(
@@ -301,10 +369,14 @@ def train_pretrain(
         categories: Categories = None, model: Model = None,
         objective: Annotated[str, typer.Option("--objective", help="supervised | mae")] = "supervised",
         preset: Annotated[str, typer.Option("--preset", help="fast (vit_lite, 32 px) | paper (DeiT, 224)")] = "fast",
-        steps: Annotated[Optional[int], typer.Option("--steps", help="optimizer steps")] = None,
+        steps: Annotated[Optional[int], typer.Option("--steps", help="optimizer steps (fast: 2000; "
+                                                                                    "paper: 300 epochs)")] = None,
         epochs: Annotated[Optional[float], typer.Option("--epochs", help="epochs of the stream (instead of steps)")]
         = None, batch: Batch = None, image_size: ImageSize = None,
-        augment: Annotated[Optional[str], typer.Option("--augment", help="stream preset: ofdb | deit | none")] = None,
+        augment: Annotated[Optional[str], typer.Option("--augment", help="stream preset: auto (small up to 64 px, "
+                                                       "else ofdb) | small | ofdb | deit | none")] = None,
+        canvas: Annotated[Optional[str], typer.Option("--canvas", help="render canvas: auto (2x a small image side "
+                                                      "where the database allows) | none (its own) | pixels")] = None,
         repeats: Annotated[Optional[int], typer.Option("--repeats", help="repeated augmentation")] = None,
         lr: Lr = None, lr_batch: Annotated[Optional[int], typer.Option("--lr-batch", help="global batch the lr is "
                                                                        "quoted for (0: no scaling)")] = None,
@@ -329,7 +401,7 @@ def train_pretrain(
         preset, run, db=database_class(db).key, categories=categories, db_options=parse_options(database_class(db),
                                                                                              ctx.args),
         model=model, image_size=image_size, objective=objective, steps=steps, epochs=epochs, batch_size=batch,
-        augment=augment, repeats=repeats, drop_path=drop_path,
+        augment=augment, canvas=_canvas(canvas), repeats=repeats, drop_path=drop_path,
         optim=dict(lr=lr, lr_batch=lr_batch, min_lr=min_lr, weight_decay=weight_decay, warmup_steps=warmup,
                    warmup_epochs=warmup_epochs),
         mix=dict(mixup=mixup, cutmix=cutmix, smoothing=smoothing), mae=dict(mask_ratio=mask_ratio))
@@ -370,7 +442,7 @@ def train_eval(
         ckpt: Annotated[Path, typer.Option("--ckpt", help="fine-tuned checkpoint (.safetensors or run folder)")],
         data: DataArg = "fashion-mnist", data_dir: DataDir = None, model: Model = None, batch: Batch = None,
         device: Device = None, precision: Precision = "auto", workers: Workers = 0,
-        json_out: Annotated[Optional[Path], typer.Option("--json", help="write the result as JSON")] = None):
+        json_out: Annotated[Optional[Path], JsonOption] = None):
     """Top-1 accuracy of a fine-tuned checkpoint on the test split."""
     from .train.config import EvalConfig
     from .train.finetune import evaluate
@@ -397,7 +469,10 @@ def main() -> None:
             typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
         if type(exc).__name__ == "Abort":
-            typer.echo("aborted", err=True)
+            typer.echo("interrupted", err=True)
+            sys.exit(130)
+        if isinstance(exc, Interrupted):
+            typer.echo(str(exc), err=True)
             sys.exit(130)
         raise
     sys.exit(code if isinstance(code, int) else 0)

@@ -47,8 +47,8 @@ def test_render_and_preview(tmp_path):
     r = invoke("render", "--db", "1p-frac", "--categories", 4, "--size", 64, "--points", 5000, "--out",
                tmp_path / "d", "--quiet")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["00", "01", "02", "03", "manifest.json",
-                                                                   "table.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["00", "01", "02", "03", "classes.txt",
+                                                                   "manifest.json", "table.safetensors"]
     assert (tmp_path / "d/02/02_02_count_0_flip0.png").exists()
     r = invoke("preview", "--db", "ofdb", "--categories", 6, "--size", 32, "--points", 3000, "--out",
                tmp_path / "p.png")
@@ -114,8 +114,9 @@ def test_contour_databases_through_the_cli(tmp_path):
     r = invoke("render", "--db", "RCDB", "--categories", 2, "--instances", 2, "--size", 96, "--start_pos", 64,
                "--vertex_num", 30, "--background", "black", "--out", tmp_path / "rc", "--quiet")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (tmp_path / "rc").iterdir()) == ["image", "manifest.json", "param",
-                                                                    "table.safetensors"]
+    assert sorted(p.name for p in (tmp_path / "rc").iterdir()) == ["classes.txt", "image", "manifest.json",
+                                                                    "param", "table.safetensors"]
+    assert (tmp_path / "rc/classes.txt").read_text() == "image/00000\nimage/00001\n"
     assert (tmp_path / "rc/image/00001/00001_0001.png").exists() and (tmp_path / "rc/param/00001.csv").exists()
     doc = json.loads((tmp_path / "rc/manifest.json").read_text())
     assert doc["identity"]["background"] == "black" and doc["identity"]["vertex_num"] == 30
@@ -179,7 +180,7 @@ def test_3d_databases_through_the_cli(tmp_path):
     r = invoke("search", "--db", "exfractaldb", "--categories", 2, "--variance", 0.05, "--out", tmp_path / "s3")
     assert r.exit_code == 0 and sorted(p.name for p in (tmp_path / "s3").glob("*.csv")) == ["000000.csv", "000001.csv"]
     assert len((tmp_path / "s3/000000.csv").read_text().splitlines()[0].split(",")) == 13
-    r = invoke("bench", "--db", "ofdb3d", "--backend", "numba", "--batch", 4, "--repeats", 1, "--search", 2,
+    r = invoke("bench", "--db", "ofdb3d", "--backend", "numba", "--batch", 4, "--repeats", 1, "--time-search", 2,
                "--json", tmp_path / "b.json")
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "b.json").read_text())

@@ -16,7 +16,7 @@ from PIL import Image
 
 import fdsl_gen
 from fdsl_gen.errors import UsageError
-from fdsl_gen.export import writer
+from fdsl_gen.export import disk, writer
 from fdsl_gen.export.writer import ExportOptions, export
 
 from .conftest import SMALL
@@ -47,6 +47,18 @@ def test_imagefolder_layout_and_manifest(tmp_path):
     assert (tmp_path / "fdb/table.safetensors").exists()
 
 
+def test_classes_file_gives_the_category_order(tmp_path):
+    # 1p-frac's folders are 00..99, 100: alphabetically, 100 comes before 99
+    db = fdsl_gen.get_database("onepfrac", categories=101, size=32, points=2000)
+    run_export(db, tmp_path / "p")
+    lines = (tmp_path / "p/classes.txt").read_text().splitlines()
+    assert lines[:2] == ["00", "01"] and lines[99:] == ["99", "100"]
+    folders = sorted(p.name for p in (tmp_path / "p").iterdir() if p.is_dir())
+    assert folders.index("100") < folders.index("99")  # what a plain ImageFolder would number
+    for k, folder in enumerate(lines):
+        assert len(list((tmp_path / "p" / folder).glob("*.png"))) == 1 and folder == f"{k:02d}"
+
+
 def test_same_bytes_whatever_the_threads_and_batches(tmp_path):
     db = fdsl_gen.get_database("ofdb", categories=20, instances=2, **SMALL)
     run_export(db, tmp_path / "a", workers=1, batch=3)
@@ -61,10 +73,45 @@ def test_webdataset_shards(tmp_path):
     shards = sorted(p.name for p in (tmp_path / "w").glob("*.tar"))
     assert shards == ["SHARDS-000000.tar", "SHARDS-000001.tar", "SHARDS-000002.tar"]
     assert tree_digest(tmp_path / "w") == tree_digest(tmp_path / "w2")
-    with tarfile.open(tmp_path / "w/SHARDS-000001.tar") as tar:
-        names = tar.getnames()
-        assert names[:2] == ["00002_00_count_0_flip0.png", "00002_00_count_0_flip0.cls"]
-        assert tar.extractfile(names[1]).read() == b"2"
+    samples = wds_samples(tmp_path / "w")
+    assert sorted(samples) == sorted(f"{c:05d}/{c:05d}_00_count_{i}_flip0" for c in range(5) for i in range(2))
+    for key, files in samples.items():
+        assert int(files["cls"]) == int(key[:5])
+        np.testing.assert_array_equal(np.asarray(Image.open(files["png"]))[..., 0],
+                                      db.render_array(int(key[:5]), int(key.split("_")[3]))[0, 0])
+    first = [k for k in samples if samples[k]["shard"] == "SHARDS-000000.tar"]
+    assert len({k[:5] for k in first}) > 2  # a seeded shuffle: shards are not runs of one category
+    doc = json.loads((tmp_path / "w/manifest.json").read_text())
+    assert doc["identity"]["order"] == "shuffled"
+
+
+def wds_samples(root: Path) -> dict:
+    """{key: {"png": file, "cls": text, "shard": name}} read as webdataset groups them (key = the path up to
+    the first dot of the file name); a key seen twice fails, as it does in webdataset."""
+    import io
+
+    samples = {}
+    for shard in sorted(root.glob("*.tar")):
+        with tarfile.open(shard) as tar:
+            for member in tar.getmembers():
+                folder, _, name = member.name.rpartition("/")
+                key, ext = (f"{folder}/" if folder else "") + name.split(".", 1)[0], name.split(".", 1)[1]
+                entry = samples.setdefault(key, {"shard": shard.name})
+                assert ext not in entry and entry["shard"] == shard.name, f"duplicate sample {key} in {shard.name}"
+                data = tar.extractfile(member).read()
+                entry[ext] = io.BytesIO(data) if ext == "png" else data.decode()
+    return samples
+
+
+def test_webdataset_keys_are_unique_when_file_names_repeat(tmp_path):
+    # VisualAtom names its files by vertex count, which categories share (here 4 categories, 2 counts)
+    db = fdsl_gen.get_database("visual_atom", categories=4, instances=2, vertex_num_min=40, vertex_num_max=41,
+                               line_num_max=3)
+    names = {Path(db.relative_path(c, 0)).name for c in range(4)}
+    assert len(names) < 4  # the clash this test is about
+    run_export(db, tmp_path / "va", format="webdataset", shard_size=3)
+    samples = wds_samples(tmp_path / "va")
+    assert len(samples) == 8 and sorted(int(s["cls"]) for s in samples.values()) == [0, 0, 1, 1, 2, 2, 3, 3]
 
 
 def test_resume_skips_what_exists_and_refuses_another_dataset(tmp_path):
@@ -83,7 +130,7 @@ def test_resume_skips_what_exists_and_refuses_another_dataset(tmp_path):
 
 
 def test_refuses_when_the_disk_is_too_small(tmp_path, monkeypatch):
-    monkeypatch.setattr(writer.shutil, "disk_usage", lambda p: os.statvfs_result((0,) * 10)._replace()
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda p: os.statvfs_result((0,) * 10)._replace()
                         if False else type("U", (), {"free": 1000})())
     db = fdsl_gen.get_database("ofdb", categories=6, **SMALL)
     with pytest.raises(UsageError, match="not enough free space"):

@@ -41,7 +41,18 @@ class Database(ABC):
         unknown = sorted(set(options) - names)
         if unknown:
             raise UsageError(f"{cls.key} has no option {', '.join(unknown)}; its options: {', '.join(sorted(names))}")
-        return cls(cls.Config(**{k: v for k, v in options.items() if v is not None}))
+        given = {k: v for k, v in options.items() if v is not None}
+        if given.get("table"):  # all the table's categories by default, and no more than it has
+            size = cls.table_size(given["table"])
+            if given.setdefault("categories", size) > size:
+                raise UsageError(f"the table {given['table']} has {size} categories, {given['categories']} "
+                                 "were asked for")
+        return cls(cls.Config(**given))
+
+    @classmethod
+    def table_size(cls, table: str) -> int:
+        """The number of categories in a category table file (a database with a `table` option says how)."""
+        raise UsageError(f"{cls.key} takes no category table")
 
     @classmethod
     def defaults(cls) -> dict:
@@ -206,6 +217,18 @@ class Database(ABC):
         Returns {"categories", "candidates"} or None for a database without a search.
         """
         return None
+
+    @classmethod
+    def canvas_options(cls, size: int) -> dict:
+        """The options that render this database on a smaller native canvas of `size` pixels.
+
+        Such renders are a different dataset from the published one (same categories and draws, fewer
+        pixels and points); the stream's `canvas` uses them so that small-image training does not pay
+        for a full-size render per sample. A database whose shapes are laid out in pixels (the contours)
+        has no such form.
+        """
+        raise UsageError(f"{cls.key} renders only on its own canvas (--size); a smaller canvas is supported by "
+                         "the 2D IFS databases (fractaldb, ofdb, onepfrac)")
 
     def describe(self) -> dict:
         """The full configuration, for manifests and `fdsl-gen list`."""

@@ -52,11 +52,15 @@ def category_table(cfg, n: int, engine: SearchEngine, family: str, shipped: Path
         engine: runs the search, `engine(cfg, n, start, progress)`.
         family: cache file prefix ("ifs2d", "ifs3d").
         shipped: a table file of this exact search that ships with the package, if any.
-        progress: called with 1 per newly accepted category.
+        progress: called with 1 per newly accepted category; if it has a `known(k)` method, that is told
+            first how many categories a cached or shipped table already holds (so that a progress bar
+            counts and times only the search still to do).
     """
     start = _known(cfg, family, shipped)
     if start is not None and start.n_categories >= n:
         return start.head(n)
+    if start is not None and hasattr(progress, "known"):
+        progress.known(start.n_categories)
     table = engine(cfg, n, start, progress)
     path = _cache_path(cfg, family)
     path.parent.mkdir(parents=True, exist_ok=True)

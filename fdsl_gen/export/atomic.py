@@ -16,9 +16,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that `path` never holds a partial file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk, an interrupt: no temporary left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def remove_stale_temporaries(root: Path) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +20,15 @@ import numpy as np
 
 from .. import _env
 from ..augment.resample import MODES, full_boxes, resample
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from . import manifest
 from .atomic import atomic_write_bytes, remove_stale_temporaries
+from .disk import check_not_foreign, check_space, check_writable
 from .png import encode_png
-from .webdataset import shard_name, write_shard
+from .webdataset import ORDER as WDS_ORDER, sample_order, shard_name, write_shard
 
 FORMATS = ("imagefolder", "webdataset")
+CLASSES = "classes.txt"
 DONE_PREFIX = ".fdsl-done-rank-"
 
 
@@ -42,7 +44,7 @@ class ExportOptions:
     png_compress: int = 6  # zlib level, as the originals (PIL's default)
     channels: int = 3  # 3: gray repeated, as the originals save; 1: single-channel PNG
     shard_size: int = 1000  # webdataset: samples per shard
-    force: bool = False  # write even if the estimated size exceeds the free space
+    force: bool = False  # write even if the estimated size exceeds the free space, or into a foreign folder
     resize: int | None = None  # resample every image to resize x resize after rendering (SPEC §9.2)
     resize_mode: str = "bicubic"  # bicubic | bilinear (Pillow's antialiased filters)
 
@@ -76,61 +78,35 @@ class Unit:
 
 
 def _plan(db, opts: ExportOptions, rank: int, world: int) -> list[Unit]:
-    """What this rank still has to write (existing files and shards are skipped)."""
+    """What this rank still has to write (existing files and shards are skipped; one listing per folder)."""
     n_inst = db.n_instances
     if opts.format == "imagefolder":
+        listings: dict[Path, set] = {}
+
+        def exists(relative: str) -> bool:
+            path = opts.out / relative
+            if path.parent not in listings:
+                listings[path.parent] = set(os.listdir(path.parent)) if path.parent.is_dir() else set()
+            return path.name in listings[path.parent]
+
         units = []
         for c in range(rank, db.n_categories, world):
-            todo = [(c, i) for i in range(n_inst) if not (opts.out / db.relative_path(c, i)).exists()]
+            todo = [(c, i) for i in range(n_inst) if not exists(db.relative_path(c, i))]
             if todo:
                 units.append(Unit(todo))
         return units
     total = db.n_categories * n_inst
+    order = sample_order(total, db.config.seed)
     units = []
     for s in range(rank, (total + opts.shard_size - 1) // opts.shard_size, world):
         if not (opts.out / shard_name(s)).exists():
-            idx = range(s * opts.shard_size, min(total, (s + 1) * opts.shard_size))
+            idx = order[s * opts.shard_size:(s + 1) * opts.shard_size].tolist()
             units.append(Unit([divmod(k, n_inst) for k in idx], shard=s))
     return units
 
 
-def existing_ancestor(path: Path) -> Path:
-    """The nearest folder of `path` (itself included) that exists."""
-    path = Path(path).absolute()
-    while not path.exists():
-        path = path.parent
-    return path
-
-
-def check_writable(out: Path) -> None:
-    """UsageError unless `out` is, or can be created as, a writable folder (nothing is created here)."""
-    base = existing_ancestor(out)
-    if not base.is_dir():
-        raise UsageError(f"output directory {out} is not writable ({base} is not a folder)")
-    if not os.access(base, os.W_OK | os.X_OK):
-        raise UsageError(f"output directory {out} is not writable (no write permission on {base})")
-
-
-def _size(n_bytes: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
-        if n_bytes >= scale:
-            return f"{n_bytes / scale:.1f} {unit}"
-    return f"{n_bytes / 1e3:.1f} kB"
-
-
-def _check_space(out: Path, per_image: float, n_images: int, force: bool, log) -> None:
-    need = per_image * n_images
-    free = shutil.disk_usage(existing_ancestor(out)).free
-    log(f"estimated size {_size(need)} for {n_images} images; {_size(free)} free on {out}")
-    if need > free and not force:
-        raise UsageError(f"not enough free space in {out}: need about {_size(need)}, {_size(free)} free "
-                         "(use --force to write anyway)")
-
-
 def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     """Write `db` to `opts.out`; returns a summary (images written, seconds, backend)."""
-    import time
-
     from tqdm import tqdm
 
     opts.validate(db)
@@ -138,6 +114,9 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     out = Path(opts.out)
     backend = db.resolve_backend(opts.backend)
     check_writable(out)
+    existing = manifest.read(out)
+    if existing is None:
+        check_not_foreign(out, opts.force)
     if backend == "numba":
         import numba
 
@@ -150,38 +129,60 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     if opts.resize is not None:
         fmt.update(resize=opts.resize, resize_mode=opts.resize_mode)
     if opts.format == "webdataset":
-        fmt["shard_size"] = opts.shard_size
+        fmt.update(shard_size=opts.shard_size, order=WDS_ORDER)
     ident = manifest.identity(db, db.table_digest(), fmt)
-    existing = manifest.read(out)
     manifest.check_resumable(existing, ident, out)
+    encode = lambda img: encode_png(img, opts.channels, opts.png_compress)  # noqa: E731
+    render = lambda chunk: _render_chunk(db, chunk, backend, opts)  # noqa: E731
+    total = db.n_categories * db.n_instances
+    # the size of a few real encodings, checked against the free space before a folder is listed
+    sample = [(c, 0) for c in range(min(8, db.n_categories))]
+    per_image = float(np.mean([len(encode(img)) for img in render(sample)]))
+    if existing is None:
+        check_space(out, per_image, total, opts.force, log)
     remove_stale_temporaries(out)
     units = _plan(db, opts, rank, world)
     n_todo = sum(len(u.samples) for u in units)
-    log(f"{n_todo} images to write to {out}")
-
-    encode = lambda img: encode_png(img, opts.channels, opts.png_compress)  # noqa: E731
-    render = lambda chunk: _render_chunk(db, chunk, backend, opts)  # noqa: E731
-    batches = _batches(units, opts.batch)
+    if n_todo == 0:
+        log(f"{out} already holds all {total:,} images of this dataset: nothing to write")
+    else:
+        log(f"{n_todo:,} of {total:,} images to write to {out}")
+        if existing is not None:
+            check_space(out, per_image, n_todo, opts.force, log)
     start = time.perf_counter()
-    with ThreadPoolExecutor(opts.workers) as pool:
-        first = next(batches, None)
-        if first is not None:  # size estimate from real encodings, before anything is written
-            first = (*first, render(first[1]))
-            sample = list(pool.map(encode, first[2][:8]))
-            _check_space(out, float(np.mean([len(b) for b in sample])), n_todo, opts.force, log)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out} ({exc.strerror or exc})") from None
+    if existing is None:
+        manifest.write(out, ident, complete=False)
+    with ThreadPoolExecutor(opts.workers) as pool, \
+            tqdm(total=n_todo, desc=f"render {db.key}", unit="img", disable=not progress or not n_todo,
+                 smoothing=0.1) as bar:
+        written: list[int] = []
         try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create {out} ({exc.strerror or exc})") from None
-        if existing is None:
-            manifest.write(out, ident, complete=False)
-        db.write_table(out, csv=db.table_in_layout)
-        rendered = itertools.chain([first] if first else [], ((u, c, render(c)) for u, c in batches))
-        with tqdm(total=n_todo, desc=f"render {db.key}", unit="img", disable=not progress, smoothing=0.1) as bar:
-            _write(db, out, rendered, pool, encode, bar)
+            db.write_table(out, csv=db.table_in_layout)
+            if opts.format == "imagefolder":
+                atomic_write_bytes(out / CLASSES, class_folders(db).encode())
+            _write(db, out, ((u, c, render(c)) for u, c in _batches(units, opts.batch)), pool, encode, bar, written)
+        except (OSError, KeyboardInterrupt) as exc:
+            pool.shutdown(wait=True, cancel_futures=True)  # no write may land after the clean-up below
+            remove_stale_temporaries(out)
+            done = f"{sum(written):,} of {n_todo:,} images written to {out}"
+            if isinstance(exc, KeyboardInterrupt):
+                raise Interrupted(f"interrupted: {done}; run the same command again to resume") from None
+            raise UsageError(f"writing failed ({exc.strerror or exc}): {done}; fix that and run the same command "
+                             "again to resume") from None
     seconds = time.perf_counter() - start
     _mark_done(out, ident, rank, world)
     return {"images": n_todo, "seconds": seconds, "backend": backend, "rank": rank, "world": world}
+
+
+def class_folders(db) -> str:
+    """The CLASSES file: line k is the folder (relative to the root) of category k's images. Alphabetical
+    folder order is not always the category order (1p-frac's `99` sorts after `100`), and RCDB's classes
+    live under `image/`: a loader takes the classes in this file's order."""
+    return "".join(f"{Path(db.relative_path(c, 0)).parent.as_posix()}\n" for c in range(db.n_categories))
 
 
 def _render_chunk(db, chunk: list[tuple[int, int]], backend: str, opts: ExportOptions) -> np.ndarray:
@@ -210,13 +211,19 @@ def _batches(units: list[Unit], size: int):
             yield unit, unit.samples[lo : lo + size]
 
 
-def _write(db, out: Path, rendered, pool, encode, bar) -> None:
-    """Encode and write (unit, samples, images) batches; the next batch renders while the pool encodes."""
+def _write(db, out: Path, rendered, pool, encode, bar, written: list) -> None:
+    """Encode and write (unit, samples, images) batches; the next batch renders while the pool encodes.
+    Every file on disk appends its image count to `written` (the bar lags behind by the batches in flight)."""
     pending, shard, parts = [], None, []
+
+    def write_png(path_and_image):
+        atomic_write_bytes(path_and_image[0], encode(path_and_image[1]))
+        written.append(1)
 
     def flush_shard():
         pngs = [png for part in parts for png in part]
         write_shard(out / shard_name(shard.shard), db, shard.samples, pngs)
+        written.append(len(pngs))
         bar.update(len(pngs))
 
     for unit, chunk, images in rendered:
@@ -224,7 +231,7 @@ def _write(db, out: Path, rendered, pool, encode, bar) -> None:
             paths = [out / db.relative_path(c, i) for c, i in chunk]
             for folder in {p.parent for p in paths}:
                 folder.mkdir(parents=True, exist_ok=True)
-            pending.append(pool.map(lambda a: atomic_write_bytes(a[0], encode(a[1])), zip(paths, images)))
+            pending.append(pool.map(write_png, zip(paths, images)))
         else:
             if shard is not None and unit is not shard:
                 flush_shard()

@@ -117,7 +117,7 @@ def load_pretrained(model: VisionTransformer, state: dict) -> list[str]:
 
 def check_run_folder(out, resume: bool) -> None:
     """UsageError unless `out` can take a new run (no checkpoint yet) or, with resume, holds one to continue."""
-    from ..export.writer import check_writable
+    from ..export.disk import check_writable
 
     out = Path(out)
     check_writable(out)

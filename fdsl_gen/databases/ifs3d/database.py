@@ -61,6 +61,10 @@ class IFS3DDatabase(Database):
         return Settings3D(size=self.config.size, n_points=self.config.points, seed=self.config.seed,
                           stream=rng.stream_id(f"{self.key}/model-points"), database=self.key)
 
+    @classmethod
+    def table_size(cls, table: str) -> int:
+        return load_table_file(table, width=13).n_categories
+
     def search_config(self) -> Search3DConfig:
         return Search3DConfig(seed=self.config.seed, threshold=self.config.threshold)
 

@@ -90,14 +90,13 @@ class OnePFrac(IFS2DDatabase):
             return self._table
         n = self.config.categories
         if self.config.table:
-            try:
-                table = OnePFracTable.load(Path(self.config.table))
-            except (ValueError, OSError) as exc:
-                raise UsageError(f"cannot read the 1p-frac table {self.config.table}: {exc}") from None
+            table = self.load_table(self.config.table)
         else:
             path = self._cache_path()
             table = OnePFracTable.load(path) if path.exists() else None
             if table is None or table.n_categories < n:
+                if table is not None and hasattr(progress, "known"):  # see table_cache.category_table
+                    progress.known(table.n_categories)
                 table = self._search(n, table, self.resolve_backend(backend), progress)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 table.save(path)
@@ -105,6 +104,17 @@ class OnePFrac(IFS2DDatabase):
             raise UsageError(f"the table {self.config.table} has {table.n_categories} classes, {n} were asked for")
         self._table = OnePFracTable(table.base, table.factors[:n], table.attempts[:n], table.meta)
         return self._table
+
+    @staticmethod
+    def load_table(path: str) -> OnePFracTable:
+        try:
+            return OnePFracTable.load(Path(path))
+        except (ValueError, OSError) as exc:
+            raise UsageError(f"cannot read the 1p-frac table {path}: {exc}") from None
+
+    @classmethod
+    def table_size(cls, table: str) -> int:
+        return cls.load_table(table).n_categories
 
     def _search(self, n: int, start: OnePFracTable | None, backend: str, progress) -> OnePFracTable:
         cfg = self.config
