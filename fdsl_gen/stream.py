@@ -21,12 +21,22 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from . import _env, backends
 from .augment import params as augment_params
-from .augment.config import make_config
+from .augment.config import make_config, preset_name
 from .augment.pipeline import augment as augment_batch
 from .backends.kernels import to_device
 from .errors import UsageError
-from .registry import get_database
+from .registry import database_class, get_database
 from .sampling import Plan, variants
+
+
+def canvas_options(key: str, canvas: int | None, db_options: dict) -> dict:
+    """The database options with a smaller canvas's (`Database.canvas_options`) added under them."""
+    if canvas is None:
+        return db_options
+    clash = sorted({"size", "points"} & {k for k, v in db_options.items() if v is not None})
+    if clash:
+        raise UsageError(f"give canvas or {' and '.join(clash)}, not both: canvas sets them")
+    return {**database_class(key).canvas_options(int(canvas)), **db_options}
 
 
 class FDSLStream(IterableDataset):
@@ -37,7 +47,8 @@ class FDSLStream(IterableDataset):
         categories: categories of a database given by key (its default if None).
         batch_size: images per batch on this rank.
         image_size: the output side (the augmentation's size).
-        augment: "ofdb" | "deit" | "none", a dict {"preset": ..., field: value}, or an AugmentConfig.
+        augment: "auto" | "small" | "ofdb" | "deit" | "none" (`augment.config`), a dict
+            {"preset": ..., field: value}, or an AugmentConfig.
         device: "cuda" or "cpu" (default: cuda when the cuda backend runs here).
         seed: the seed of the database (when given by key), the order and the augmentation.
         rank, world_size: this process's share (default: torchrun's RANK / WORLD_SIZE).
@@ -48,20 +59,26 @@ class FDSLStream(IterableDataset):
         prefetch: batches rendered ahead on the GPU.
         fresh: re-key each draw's render randomness (default), or yield the instances as written to disk
             (the default for a database replaying a released script, `search="published"`).
+        canvas: render on a smaller native canvas of this side (a database given by key that supports it:
+            the 2D IFS ones, `Database.canvas_options`). This is a different dataset from the published
+            one, made for small-image training: a 32-px pre-training on ofdb renders 64² images of 6,251
+            points, not 362² ones of 200,000.
         **db_options: the database's own options (size, points, ...).
     """
 
     def __init__(self, db, categories: int | None = None, batch_size: int = 256, image_size: int = 224,
                  augment="none", device: str | None = None, seed: int = 0, rank: int | None = None,
                  world_size: int | None = None, finite: bool = True, drop_last: bool = False, repeats: int = 1,
-                 backend: str = "auto", prefetch: int = 2, fresh: bool | None = None, **db_options):
+                 backend: str = "auto", prefetch: int = 2, fresh: bool | None = None, canvas: int | None = None,
+                 **db_options):
         super().__init__()
         if isinstance(db, str):
-            db = get_database(db, categories=categories, seed=seed, **db_options)
-        elif categories is not None or db_options:
-            raise UsageError("pass categories and database options to get_database, not with a Database")
+            db = get_database(db, categories=categories, seed=seed, **canvas_options(db, canvas, db_options))
+        elif categories is not None or db_options or canvas is not None:
+            raise UsageError("pass categories, canvas and database options to get_database, not with a Database")
         self.db = db
         self.augment = make_config(augment, image_size)
+        self.augment_name = preset_name(augment, image_size)  # the preset "auto" chose, for logs
         env_rank, env_world = _env.dist_rank_world()
         self.rank = env_rank if rank is None else int(rank)
         self.world_size = env_world if world_size is None else int(world_size)

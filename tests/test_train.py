@@ -45,7 +45,7 @@ def invoke(*args):
 def run_pretrain(out, steps=30, objective="supervised", log_every=1, **kw):
     run = RunConfig(out=str(out), progress=False, log_every=log_every,
                     **{k: kw.pop(k) for k in ("resume", "stop_at") if k in kw})
-    optim = kw.pop("optim", {"warmup_steps": 3})
+    optim = {"lr_batch": 0, **kw.pop("optim", {"warmup_steps": 3})}  # the lr as given at batch 16
     cfg = pretrain_config("fast", run, optim=optim, **{**STREAM, "steps": steps, "objective": objective, **kw})
     pretrain(cfg, echo=lambda *_: None)
     return [r["loss"] for r in read_log(out / "log.jsonl")]

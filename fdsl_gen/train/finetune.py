@@ -53,7 +53,7 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
         per_epoch = math.ceil(len(indices) / (cfg.batch_size * rt.world_size))
         total = cfg.epochs * per_epoch
         peak = runtime.peak_lr(cfg.optim, cfg.batch_size * rt.world_size)
-        warmup = runtime.warmup_steps(cfg.optim, per_epoch)
+        warmup, warmup_note = runtime.warmup_steps(cfg.optim, per_epoch, total)
         opt, scaler = runtime.optimizer(model, cfg.optim), rt.scaler()
         meta = {"model": dataclasses.asdict(model.cfg), "objective": "finetune", "step": 0,
                 "num_classes": len(train.classes), "classes": list(train.classes), "image_size": image_size,
@@ -71,49 +71,58 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                     f"{len(indices)} training images of {len(train.classes)} classes ({cfg.data}), "
                     f"{'no test split' if test is None else f'{len(test)} test images'}, {image_size} px, "
                     f"{rt.device}, {rt.precision}, {cfg.epochs} epochs x {per_epoch} steps")
+        if warmup_note:
+            log.message(warmup_note)
         last, meter = {}, runtime.Meter()
-        first_epoch, skip = divmod(step, per_epoch)
-        for epoch in range(first_epoch, cfg.epochs):
-            if step >= stop:
-                break
-            model.train()
-            order = data.shard(indices, run.seed, epoch, rt.rank, rt.world_size, shuffle=True)
-            if epoch == first_epoch:
-                order = order[skip * cfg.batch_size:]  # what the saved run already trained on
-            for images, labels in data.batches(train, order, cfg.batch_size, run.workers):
-                lr = runtime.lr_at(step, total, warmup, peak, cfg.optim.min_lr)
-                runtime.set_lr(opt, lr)
-                x = data.prepare(images, image_size, model.cfg.in_chans, norm["mean"], norm["std"], rt.device,
-                                 _step_generator(run.seed, rt.rank, step, rt.device))
-                y = labels.to(rt.device, non_blocking=True)
-                if cfg.mix.active:
-                    x, targets, _ = mix_batch(x, y, len(train.classes), cfg.mix, step_rng(run.seed, rt.rank, step))
-                with rt.autocast():
-                    logits = net(x)
-                if cfg.mix.active:
-                    loss = soft_target_cross_entropy(logits, targets)
-                    hits = logits.argmax(-1) == targets.argmax(-1)
-                else:
-                    loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.mix.smoothing)
-                    hits = logits.argmax(-1) == y
-                runtime.optimizer_step(opt, scaler, loss)
-                step += 1
-                meter.add(loss, hits.float().mean(), x.shape[0])
-                log.advance()
-                epoch_end = step % per_epoch == 0
-                if step % run.log_every == 0 or step == stop or epoch_end:
-                    mean_loss, mean_acc, rate = meter.read(rt)
-                    last = {"step": step, "epoch": epoch, "loss": mean_loss, "lr": lr, "acc": mean_acc, "img_s": rate}
-                    log.record(**last)
-                if epoch_end and test is not None and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
-                    result = evaluate_model(model, test, rt, image_size, norm, cfg.batch_size, run.workers)
-                    last = {"step": step, "epoch": epoch + 1, **result}
-                    log.record(**last)
-                    log.message(f"epoch {epoch + 1}: test accuracy {result['test_acc']:.4f}")
-                if epoch_end or step % run.ckpt_every == 0 or step == stop:
-                    _save(out, model, {**meta, "step": step, **_test_fields(last)}, opt, scaler, rt)
+        with runtime.StopSignals() as signals:
+            first_epoch, skip = divmod(step, per_epoch)
+            for epoch in range(first_epoch, cfg.epochs):
                 if step >= stop:
                     break
+                model.train()
+                order = data.shard(indices, run.seed, epoch, rt.rank, rt.world_size, shuffle=True)
+                if epoch == first_epoch:
+                    order = order[skip * cfg.batch_size:]  # what the saved run already trained on
+                for images, labels in data.batches(train, order, cfg.batch_size, run.workers):
+                    lr = runtime.lr_at(step, total, warmup, peak, cfg.optim.min_lr)
+                    runtime.set_lr(opt, lr)
+                    x = data.prepare(images, image_size, model.cfg.in_chans, norm["mean"], norm["std"], rt.device,
+                                     _step_generator(run.seed, rt.rank, step, rt.device))
+                    y = labels.to(rt.device, non_blocking=True)
+                    if cfg.mix.active:
+                        x, targets, _ = mix_batch(x, y, len(train.classes), cfg.mix, step_rng(run.seed, rt.rank, step))
+                    with rt.autocast():
+                        logits = net(x)
+                    if cfg.mix.active:
+                        loss = soft_target_cross_entropy(logits, targets)
+                        hits = logits.argmax(-1) == targets.argmax(-1)
+                    else:
+                        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.mix.smoothing)
+                        hits = logits.argmax(-1) == y
+                    runtime.optimizer_step(opt, scaler, loss)
+                    step += 1
+                    meter.add(loss, hits.float().mean(), x.shape[0])
+                    log.advance()
+                    epoch_end = step % per_epoch == 0
+                    if step % run.log_every == 0 or step == stop or epoch_end:
+                        mean_loss, mean_acc, rate = meter.read(rt)
+                        last = {"step": step, "epoch": epoch, "loss": mean_loss, "lr": lr, "acc": mean_acc,
+                                "img_s": rate}
+                        log.record(**last)
+                    evaluate_now = (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs
+                    if epoch_end and test is not None and evaluate_now:
+                        result = evaluate_model(model, test, rt, image_size, norm, cfg.batch_size, run.workers)
+                        last = {"step": step, "epoch": epoch + 1, **result}
+                        log.record(**last)
+                        log.message(f"epoch {epoch + 1}: test accuracy {result['test_acc']:.4f}")
+                        meter.restart_clock()  # the evaluation is not training time
+                    stopping = signals.stop_now(rt, step, run.log_every)
+                    if epoch_end or step % run.ckpt_every == 0 or step == stop or stopping:
+                        _save(out, model, {**meta, "step": step, **_test_fields(last)}, opt, scaler, rt)
+                    if stopping:
+                        raise signals.interrupted(step, total, out)
+                    if step >= stop:
+                        break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others
         return last

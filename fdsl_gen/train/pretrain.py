@@ -81,7 +81,26 @@ def make_stream(cfg: PretrainConfig, rt: runtime.Runtime, image_size: int):
         augment["dtype"] = "bfloat16"
     return FDSLStream(cfg.db, categories=cfg.categories, batch_size=cfg.batch_size, image_size=image_size,
                       augment=augment, device=rt.device.type, seed=cfg.run.seed, rank=rt.rank,
-                      world_size=rt.world_size, repeats=cfg.repeats, **cfg.db_options)
+                      world_size=rt.world_size, repeats=cfg.repeats, canvas=stream_canvas(cfg, image_size),
+                      **cfg.db_options)
+
+
+def stream_canvas(cfg: PretrainConfig, image_size: int) -> int | None:
+    """The stream's canvas: "auto" is twice a small training side where the database has a smaller canvas
+    (and no size or points were given), else the database's own."""
+    if cfg.canvas != "auto":
+        return None if cfg.canvas == "none" else cfg.canvas
+    from ..augment.config import SMALL_SIZE
+    from ..registry import database_class
+
+    db = database_class(cfg.db)
+    if image_size > SMALL_SIZE or {"size", "points"} & set(cfg.db_options):
+        return None
+    try:
+        db.canvas_options(2 * image_size)
+    except UsageError:
+        return None
+    return 2 * image_size
 
 
 def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
@@ -96,7 +115,8 @@ def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
         global_batch = cfg.batch_size * rt.world_size
         per_epoch = math.ceil(stream.db.n_categories * stream.db.n_instances / global_batch)
         total = cfg.steps or max(1, math.ceil(cfg.epochs * per_epoch))
-        peak, warmup = runtime.peak_lr(cfg.optim, global_batch), runtime.warmup_steps(cfg.optim, per_epoch)
+        peak = runtime.peak_lr(cfg.optim, global_batch)
+        warmup, warmup_note = runtime.warmup_steps(cfg.optim, per_epoch, total)
         opt, scaler = runtime.optimizer(model, cfg.optim), rt.scaler()
         meta = {"model": dataclasses.asdict(model.cfg), "objective": cfg.objective, "step": 0,
                 "num_classes": model.cfg.num_classes, "image_size": image_size,
@@ -114,28 +134,35 @@ def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
         log.message(f"pre-training {cfg.model} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M params) "
                     f"on {stream.db.key}, {stream.db.n_categories} categories, {image_size} px, {rt.device}, "
                     f"{rt.precision}, {rt.world_size} rank(s), global batch {global_batch}, steps {step}->{stop}")
+        log.message(f"stream: {stream.db.image_shape[-1]}² renders, augmentation {stream.augment_name}")
+        if warmup_note:
+            log.message(warmup_note)
         # with workers, a DataLoader of its own generator: the global one is drop-path's (restored on resume)
         loader = stream.loader(num_workers=run.workers, **({"generator": torch.Generator()} if run.workers else {}))
         model.train()
         last, meter = {}, runtime.Meter()
-        while step < stop:
-            for images, labels in loader:
-                lr = runtime.lr_at(step, total, warmup, peak, cfg.optim.min_lr)
-                runtime.set_lr(opt, lr)
-                loss, acc = step_loss(net, images, labels, step, rt)
-                runtime.optimizer_step(opt, scaler, loss)
-                step += 1
-                meter.add(loss, acc if acc is not None else loss, images.shape[0])
-                log.advance()
-                if step % run.log_every == 0 or step == stop:
-                    mean_loss, mean_acc, rate = meter.read(rt)
-                    last = {"step": step, "epoch": stream.epoch, "loss": mean_loss, "lr": lr,
-                            "acc": mean_acc if acc is not None else None, "img_s": rate}
-                    log.record(**last)
-                if step % run.ckpt_every == 0 or step == stop:
-                    _save(out, model, {**meta, "step": step}, opt, scaler, stream, rt)
-                if step >= stop:
-                    break
+        with runtime.StopSignals() as signals:
+            while step < stop:
+                for images, labels in loader:
+                    lr = runtime.lr_at(step, total, warmup, peak, cfg.optim.min_lr)
+                    runtime.set_lr(opt, lr)
+                    loss, acc = step_loss(net, images, labels, step, rt)
+                    runtime.optimizer_step(opt, scaler, loss)
+                    step += 1
+                    meter.add(loss, acc if acc is not None else loss, images.shape[0])
+                    log.advance()
+                    if step % run.log_every == 0 or step == stop:
+                        mean_loss, mean_acc, rate = meter.read(rt)
+                        last = {"step": step, "epoch": stream.epoch, "loss": mean_loss, "lr": lr,
+                                "acc": mean_acc if acc is not None else None, "img_s": rate}
+                        log.record(**last)
+                    stopping = signals.stop_now(rt, step, run.log_every)
+                    if step % run.ckpt_every == 0 or step == stop or stopping:
+                        _save(out, model, {**meta, "step": step}, opt, scaler, stream, rt)
+                    if stopping:
+                        raise signals.interrupted(step, total, out)
+                    if step >= stop:
+                        break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others
         return last

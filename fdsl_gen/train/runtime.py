@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ import torch
 from torch import nn
 
 from .. import _env
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from .config import OptimConfig, RunConfig
 
 
@@ -115,12 +117,57 @@ class Meter:
         self.sums = values if self.sums is None else self.sums + values
         self.count, self.seen = self.count + 1, self.seen + images
 
+    def restart_clock(self) -> None:
+        """Leave the time since the last step (a test-set evaluation) out of the next rate."""
+        self.tick = time.perf_counter()
+
     def read(self, rt: Runtime) -> tuple[float, float, float]:
         """(mean loss, mean accuracy, images/s over all ranks) since the last read; starts a new window."""
         loss, acc = (mean_over_ranks(v, rt) for v in self.sums / self.count)
         rate = self.seen * rt.world_size / (time.perf_counter() - self.tick)
         self._reset()
         return loss, acc, rate
+
+
+class StopSignals:
+    """SIGINT and SIGTERM (Ctrl-C; a cluster's preemption) turned into a request to stop at the next step.
+
+    The loop saves a checkpoint there and ends with `Interrupted`, so `--resume` continues where it
+    stopped; a second signal interrupts at once. Under DDP the ranks agree at each log step (one
+    all-reduce), so that all of them save the same step. Outside the main thread nothing is installed.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.received, self._old = None, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+    def _handle(self, signum, frame):
+        self.received = signal.Signals(signum).name
+        for s, handler in self._old.items():  # the next one is not caught
+            signal.signal(s, handler)
+
+    def stop_now(self, rt: Runtime, step: int, log_every: int) -> bool:
+        if not rt.distributed:
+            return self.received is not None
+        if step % log_every:
+            return False
+        flag = torch.tensor([float(self.received is not None)], device=rt.device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return bool(flag.item())
+
+    def interrupted(self, step: int, total: int, out) -> Interrupted:
+        return Interrupted(f"interrupted ({self.received or 'another rank'}) at step {step} of {total}: checkpoint "
+                           f"saved in {out}; run the same command with --resume to continue")
 
 
 def optimizer_step(opt: torch.optim.Optimizer, scaler, loss: torch.Tensor) -> None:
@@ -149,8 +196,18 @@ def peak_lr(cfg: OptimConfig, global_batch: int) -> float:
     return cfg.lr * global_batch / cfg.lr_batch if cfg.lr_batch else cfg.lr
 
 
-def warmup_steps(cfg: OptimConfig, steps_per_epoch: int) -> int:
-    return cfg.warmup_steps or int(round(cfg.warmup_epochs * steps_per_epoch))
+def warmup_steps(cfg: OptimConfig, steps_per_epoch: int, total: int) -> tuple[int, str | None]:
+    """(warm-up steps of a `total`-step run, a note when the cap shortened what the config asked for).
+
+    The config asks in steps, else epochs, else a fraction of the run; the warm-up never exceeds
+    `warmup_cap` of the run, so a short run (`--steps 20`) does not end still warming up.
+    """
+    asked = (cfg.warmup_steps or int(round(cfg.warmup_epochs * steps_per_epoch))
+             or int(round(cfg.warmup_fraction * total)))
+    cap = int(cfg.warmup_cap * total)
+    if asked <= cap:
+        return asked, None
+    return cap, f"warm-up shortened to {cap} steps ({cfg.warmup_cap:.0%} of the run's {total}); {asked} were asked"
 
 
 def lr_at(step: int, total: int, warmup: int, peak: float, floor: float) -> float:
