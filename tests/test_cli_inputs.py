@@ -14,7 +14,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from fdsl_gen import cli
-from fdsl_gen.export import atomic, disk, writer
+from fdsl_gen.export import disk, writer
+from fdsl_gen.io import atomic
 
 runner = CliRunner()
 SMALL = ["--size", "32", "--points", "2000"]

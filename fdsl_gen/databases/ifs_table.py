@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..export.atomic import atomic_write_bytes
-from ..export.tensorfile import load_arrays, save_arrays
+from ..io.atomic import atomic_write_bytes
+from ..io.tensorfile import load_arrays, save_arrays
 
 FORMATS = {7: "fdsl-gen/ifs2d-table/1", 13: "fdsl-gen/ifs3d-table/1"}  # by row width
 CSV_DIGITS = {7: 5, 13: 6}  # the originals name 2D categories %05d, 3D ones %06d

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import UsageError
-from .atomic import atomic_write_bytes
+from ..io.atomic import atomic_write_bytes
 
 MANIFEST = "manifest.json"
 

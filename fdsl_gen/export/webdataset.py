@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from .. import rng
-from .atomic import atomic_write_bytes
+from ..io.atomic import atomic_write_bytes
 
 
 ORDER = "shuffled"  # the manifest's name for the order below (a dataset written in another is not resumed)

@@ -22,7 +22,7 @@ from .. import _env
 from ..augment.resample import MODES, full_boxes, resample
 from ..errors import Interrupted, UsageError
 from . import manifest
-from .atomic import atomic_write_bytes, remove_stale_temporaries
+from ..io.atomic import atomic_write_bytes, remove_stale_temporaries
 from .disk import check_not_foreign, check_space, check_writable
 from .png import encode_png
 from .webdataset import ORDER as WDS_ORDER, sample_order, shard_name, write_shard
@@ -140,7 +140,7 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
     per_image = float(np.mean([len(encode(img)) for img in render(sample)]))
     if existing is None:
         check_space(out, per_image, total, opts.force, log)
-    remove_stale_temporaries(out)
+    remove_stale_temporaries(out, rank, world)
     units = _plan(db, opts, rank, world)
     n_todo = sum(len(u.samples) for u in units)
     if n_todo == 0:
@@ -167,7 +167,7 @@ def export(db, opts: ExportOptions, progress: bool = True, log=print) -> dict:
             _write(db, out, ((u, c, render(c)) for u, c in _batches(units, opts.batch)), pool, encode, bar, written)
         except (OSError, KeyboardInterrupt) as exc:
             pool.shutdown(wait=True, cancel_futures=True)  # no write may land after the clean-up below
-            remove_stale_temporaries(out)
+            remove_stale_temporaries(out, rank, world)
             done = f"{sum(written):,} of {n_todo:,} images written to {out}"
             if isinstance(exc, KeyboardInterrupt):
                 raise Interrupted(f"interrupted: {done}; run the same command again to resume") from None

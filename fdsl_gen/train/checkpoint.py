@@ -18,7 +18,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from ..errors import UsageError
-from ..export.atomic import atomic_write_bytes
+from ..io.atomic import atomic_write_bytes
 from .mae import DECODER_KEYS
 from .vit import CONFIGS, ViTConfig, VisionTransformer, make_config
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import backends, rng
 from ...errors import UsageError
-from ...export.atomic import atomic_write_bytes
+from ...io.atomic import atomic_write_bytes
 from .._base import Database, check_basics
 from .batch import ContourBatch, ContourSettings
 from .replay import INSTANCE_COLUMNS, Replay

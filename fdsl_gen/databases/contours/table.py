@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...export.tensorfile import load_arrays, save_arrays
+from ...io.tensorfile import load_arrays, save_arrays
 
 TABLE_FORMAT = "fdsl-gen/contour-table/1"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ... import rng
-from ...export.tensorfile import load_arrays, save_arrays
+from ...io.tensorfile import load_arrays, save_arrays
 
 TABLE_FORMAT = "fdsl-gen/onepfrac-table/1"
 BASE_STREAM = "onepfrac/base"

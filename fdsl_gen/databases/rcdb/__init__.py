@@ -25,7 +25,7 @@ import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from ...export.atomic import atomic_write_bytes
+from ...io.atomic import atomic_write_bytes
 from ...registry import register_database
 from ..contours.batch import RCDB as RCDB_FORMULA
 from ..contours.batch import ContourSettings

@@ -23,7 +23,7 @@ import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from ...export.atomic import atomic_write_bytes
+from ...io.atomic import atomic_write_bytes
 from ...registry import register_database
 from .._base import check_positive
 from ..contours.batch import VISUAL_ATOM, ContourSettings

@@ -1,0 +1,5 @@
+"""`python -m fdsl_gen.cli ...`, as the console script."""
+
+from . import main
+
+main()
