@@ -9,11 +9,9 @@ import io
 import math
 import random
 
+import noise  # a declared test dependency: the originals' library (an import error fails, never skips)
 import numpy as np
-import pytest
 from PIL import Image, ImageDraw
-
-noise = pytest.importorskip("noise", reason="the `noise` package (the originals' library) is not installed")
 
 
 def _canvas(size, background):

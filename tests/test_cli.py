@@ -37,10 +37,20 @@ def test_search_writes_the_published_csvs(tmp_path):
 
 
 def test_search_native_mode(tmp_path):
-    r = invoke("search", "--db", "ofdb", "--categories", 2, "--search", "native", "--seed", 3,
-               "--fill-rate", 0.1, "--out", tmp_path)
-    assert r.exit_code == 0, r.output
-    assert len(list(tmp_path.glob("*.csv"))) == 2
+    from fdsl_gen import get_database
+    from fdsl_gen.databases.ifs_table import IFSTable
+
+    for seed in (3, 4):
+        r = invoke("search", "--db", "ofdb", "--categories", 2, "--search", "native", "--seed", seed,
+                   "--fill-rate", 0.1, "--out", tmp_path / f"s{seed}")
+        assert r.exit_code == 0, r.output
+        assert sorted(p.name for p in (tmp_path / f"s{seed}").glob("*.csv")) == ["00000.csv", "00001.csv"]
+    # the CLI's options reach the search: its CSVs are the library's table for that seed and fill rate
+    table = get_database("ofdb", categories=2, search="native", seed=3, fill_rate=0.1).table()
+    written = IFSTable.read_csv_dir(tmp_path / "s3")
+    for k in range(2):
+        np.testing.assert_allclose(written.system(k), table.system(k), rtol=0, atol=1e-15)
+    assert not np.array_equal(IFSTable.read_csv_dir(tmp_path / "s4").system(0), written.system(0))
 
 
 def test_render_and_preview(tmp_path):
@@ -63,7 +73,10 @@ def test_bench_json(tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads((tmp_path / "b.json").read_text())
     (row,) = doc["rows"]
-    assert row["database"] == "ofdb" and row["backend"] == "numba" and row["median_img_s"] > 0
+    assert (row["database"], row["backend"], row["size"], row["points"], row["batch"], row["repeats"]) == \
+        ("ofdb", "numba", 32, 2000, 4, 2)
+    assert 0 < row["min_img_s"] <= row["median_img_s"] <= row["max_img_s"]
+    assert row["per_thread_img_s"] == pytest.approx(row["median_img_s"] / row["threads"])
     assert doc["machine"]["versions"]["numpy"]
 
 
@@ -133,7 +146,8 @@ def test_contour_databases_through_the_cli(tmp_path):
                "--json", tmp_path / "b.json")
     assert r.exit_code == 0, r.output
     (row,) = json.loads((tmp_path / "b.json").read_text())["rows"]
-    assert row["database"] == "rcdb" and row["points"] is None and row["median_img_s"] > 0
+    assert row["database"] == "rcdb" and row["points"] is None and row["batch"] == 4 and row["size"] == 512
+    assert 0 < row["min_img_s"] <= row["median_img_s"] <= row["max_img_s"]
 
 
 @pytest.mark.parametrize("args,message", [

@@ -1,5 +1,6 @@
 """The contour primitives: the noise function and the 1-px line, against hand values and the originals' libraries."""
 
+import noise  # a declared test dependency: the originals' library (an import error fails, never skips)
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -51,7 +52,6 @@ def test_noise_equals_the_formula_and_numba():
 
 
 def test_noise_equals_the_noise_package():
-    noise = pytest.importorskip("noise", reason="the `noise` package (the originals' library) is not installed")
     rng = np.random.default_rng(1)
     u = np.concatenate([rng.uniform(0, 10000, 20000), np.arange(0, 10001, 0.25)])
     expected = np.array([noise.pnoise1(float(v)) for v in u])  # float32 widened to double, as the originals see it

@@ -15,9 +15,7 @@ from fdsl_gen.databases.contours import render_numba
 from fdsl_gen.databases.contours.noise import GRADIENT
 from fdsl_gen.errors import UsageError
 
-from ._contour_scripts import original_rcdb, original_visual_atom
-
-noise = pytest.importorskip("noise", reason="the `noise` package (the originals' library) is not installed")
+from ._contour_scripts import noise, original_rcdb, original_visual_atom
 
 # -- the stream ---------------------------------------------------------------------------------------
 
@@ -235,3 +233,28 @@ def test_replay_refuses_gpu_and_fresh_draws():
         db.resolve_backend("cuda")
     with pytest.raises(UsageError, match="need --search native"):
         db.render_array([0], [0], backend="numba", variants=[3])
+
+
+@pytest.mark.parametrize("key", ["visual_atom", "rcdb"])
+def test_published_replay_through_the_cli(key, tmp_path):
+    """`fdsl-gen render --search published --processes 1` writes, at the original's paths, the script's images."""
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from fdsl_gen.cli import app
+
+    flags, original = (VA_FLAGS, original_visual_atom) if key == "visual_atom" else (RCDB_FLAGS, original_rcdb)
+    f = {**flags, "categories": 5, "instances": 3}
+    options = [arg for name, value in flags.items() if not (name == "start_class" and value == 0)
+               for arg in (f"--{name}", str(value))]
+    r = CliRunner().invoke(app, ["render", "--db", key, "--search", "published", "--processes", "1", "--categories",
+                                 "5", "--instances", "3", *options, "--quiet", "--out", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output
+    written = original(f, 1, 0)
+    db = fdsl_gen.get_database(key, search="published", processes=1, categories=5, instances=3,
+                               **{k: v for k, v in flags.items() if not (k == "start_class" and v == 0)})
+    assert len(list((tmp_path / "d").rglob("*.png"))) == 15
+    for k in range(5):
+        for i in range(3):
+            png = np.asarray(Image.open(tmp_path / "d" / db.relative_path(k, i)))
+            np.testing.assert_array_equal(png, written[k][2][i], err_msg=f"category {k}, instance {i}")
