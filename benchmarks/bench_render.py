@@ -8,7 +8,7 @@ Rows (each the median of repeated timed runs after an untimed warm-up; every ima
     thread, ref on 2 images;
   * rcdb and visual_atom also as the exact replay of the released scripts (search "published", one launch
     process, instances 2..4 of each category; `fdsl_gen.bench.bench_replay`), numba on all cores and one thread;
-  * IFS 224², 100k points, point_gray (the CPU target: >= 300 img/s per core, SPEC §9.9 aims at 1,000);
+  * IFS 224², 100k points, point_gray (the CPU target: >= 300 img/s per core, the project's aim 1,000);
   * a fresh category search of 100 categories for every database that searches (one thread);
   * 3D-OFDB the way a dataset is written: 12 views per model, so each model is built once per 12 images.
 """

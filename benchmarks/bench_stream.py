@@ -8,8 +8,8 @@ Rows:
     GPU: cuda render + Triton/torch augmentation on the stream's own CUDA stream, CUDA events);
   * GPU only: ViT-Tiny/16 and ViT-Base/16 training steps (AdamW, bf16 autocast) fed by the ofdb stream vs
     the same steps on one constant batch, measured side by side; the loss is 1 - fed / constant
-    (targets <= 5 % and <= 1 %, SPEC §7), with the stream's own rate and its ratio to the model's.
-Every sample is rendered afresh (no image cache), as SPEC §9.5 asks.
+    (the project's targets: <= 5 % and <= 1 %), with the stream's own rate and its ratio to the model's.
+Every sample is rendered afresh (no image cache), as the stream does for training.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""FDSLStream: augmented batches rendered on demand, for any training loop, without a disk (SPEC §4).
+"""FDSLStream: augmented batches rendered on demand, for any training loop, without a disk.
 
 Each batch is rendered afresh (the render's own randomness re-keyed per draw, `sampling.variants`),
 augmented per sample (`augment.pipeline`) and yielded as (images, labels). Which samples a rank and a

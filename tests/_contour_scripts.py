@@ -1,4 +1,4 @@
-"""The released RCDB and VisualAtom scripts, written out from research/contours.md §2.7 for the tests.
+"""The released RCDB and VisualAtom scripts, written out from docs/spec/contours.md §2.7 for the tests.
 
 Straightforward and slow on purpose: Python's own `random` seeded with thread + 1, the `noise` package's
 pnoise1, and Pillow's `ImageDraw.line` on an RGB canvas, one call per segment, in the scripts' order.

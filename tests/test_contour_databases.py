@@ -110,7 +110,7 @@ def test_rcdb_laws():
         assert c.min() == 56 and c.max() == 456
 
 
-# The originals' figures (research/contours.md §1.8, §2.6) come from 100 VisualAtom images of ~50 categories and
+# The originals' figures (docs/spec/contours.md §1.8, §2.6) come from 100 VisualAtom images of ~50 categories and
 # 200 RCDB images; 50-category subsamples of our 2,000-category run spread over 25.6-36.7 % (mean) and
 # 17.0-37.7 % (median) for VisualAtom, 16.7-22.9 % (mean) for RCDB, hence the tolerances.
 @pytest.mark.parametrize("key,mean,mean_tol,median,median_tol", [

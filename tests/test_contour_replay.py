@@ -1,5 +1,5 @@
 """The published replay of the released RCDB and VisualAtom scripts, against Python's own `random`, the
-`noise` package and Pillow's `ImageDraw.line`, driven as research/contours.md §2.7 describes the scripts."""
+`noise` package and Pillow's `ImageDraw.line`, driven as docs/spec/contours.md §2.7 describes the scripts."""
 
 import csv
 import io

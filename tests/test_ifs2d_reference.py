@@ -1,4 +1,4 @@
-"""The 2D IFS reference renderer on cases small enough to check by hand (research/fractals.md §1.3-1.5)."""
+"""The 2D IFS reference renderer on cases small enough to check by hand (docs/spec/fractals.md §1.3-1.5)."""
 
 import numpy as np
 import pytest

@@ -98,7 +98,7 @@ def test_candidate_law():
 
 
 def test_view_statistics_match_the_originals():
-    """research/fractals.md §4.3: lit pixels 2.6-3.8 % per view on average, brightest/dimmest view ~1.4."""
+    """docs/spec/fractals.md §4.3: lit pixels 2.6-3.8 % per view on average, brightest/dimmest view ~1.4."""
     db = fdsl_gen.get_database("ofdb3d", categories=60, seed=1)
     imgs = db.render_array(np.repeat(np.arange(60), 12), np.tile(np.arange(12), 60))
     fill = (imgs > 0).mean(axis=(1, 2, 3)).reshape(60, 12)

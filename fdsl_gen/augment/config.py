@@ -1,4 +1,4 @@
-"""Augmentation configs and the papers' presets (SPEC §9.6; research/fractals.md §2.1, contours.md §4.4).
+"""Augmentation configs and the papers' presets (docs/spec/fractals.md §2.1, docs/spec/contours.md §4.4).
 
 A config says what the per-sample pipeline does, in timm's order: random-resized-crop (or a plain resize)
 from the native render to `size`, flips, RandAugment on uint8, then float: normalise, random erasing on
@@ -63,13 +63,13 @@ class AugmentConfig:
 
 
 def _ofdb(size: int) -> AugmentConfig:
-    # research/fractals.md §2.1: the 2D-OFDB launcher (timm 0.4.12 create_transform)
+    # docs/spec/fractals.md §2.1: the 2D-OFDB launcher (timm 0.4.12 create_transform)
     return AugmentConfig(size=size, hflip=0.5, vflip=0.5, randaugment=2, reprob=0.5)
 
 
 def _deit(size: int) -> AugmentConfig:
-    # SPEC §9.6: the DeiT recipe of the FDSL pre-training scripts (repeated augmentation is a stream option);
-    # those scripts pass hflip 0 (research/contours.md §4.4): augment={"preset": "deit", "hflip": 0.0}
+    # the DeiT recipe of the FDSL pre-training scripts (docs/spec/training.md §2.1; repeated augmentation is a
+    # stream option); those scripts pass hflip 0 (docs/spec/contours.md §4.4): {"preset": "deit", "hflip": 0.0}
     return AugmentConfig(size=size, hflip=0.5, randaugment=2, reprob=0.25, mean=IMAGENET_MEAN, std=IMAGENET_STD)
 
 

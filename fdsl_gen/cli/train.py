@@ -22,7 +22,7 @@ ImageSize = Annotated[Optional[int], typer.Option("--image-size", help="training
 Batch = Annotated[Optional[int], typer.Option("--batch", help="images per step per rank (default: pretrain 256, "
                                                                 "finetune 128)")]
 Lr = Annotated[Optional[float], typer.Option("--lr", help="peak learning rate (default 1e-3; pretrain: per 256 "
-                                                         "images (fast) or 1,024 (paper), scaled by --batch)")]
+                                                         "images, scaled by --batch (fast); unscaled (paper))")]
 MinLr = Annotated[Optional[float], typer.Option("--min-lr", help="learning rate at the end of the cosine")]
 Wd = Annotated[Optional[float], typer.Option("--weight-decay", help="AdamW weight decay")]
 WarmupEpochs = Annotated[Optional[float], typer.Option("--warmup-epochs", help="warm-up length in epochs")]

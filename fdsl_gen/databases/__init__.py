@@ -1,6 +1,6 @@
 """The databases. Importing this package registers every one of them (nothing is compiled here).
 
-The import order is the registry's order (SPEC §1): the 2D fractals, the contours, the 3D fractals.
+The import order is the registry's order: the 2D fractals, the contours, the 3D fractals.
 """
 
 from . import fractaldb, ofdb, onepfrac  # noqa: F401  (2D IFS)

@@ -45,7 +45,7 @@ class ExportOptions:
     channels: int = 3  # 3: gray repeated, as the originals save; 1: single-channel PNG
     shard_size: int = 1000  # webdataset: samples per shard
     force: bool = False  # write even if the estimated size exceeds the free space, or into a foreign folder
-    resize: int | None = None  # resample every image to resize x resize after rendering (SPEC §9.2)
+    resize: int | None = None  # resample every image to resize x resize after rendering (Pillow's filters)
     resize_mode: str = "bicubic"  # bicubic | bilinear (Pillow's antialiased filters)
 
     def __post_init__(self):

@@ -1,6 +1,6 @@
 """Python's `random` module on MT19937 words: the stream of the released RCDB and VisualAtom scripts.
 
-research/contours.md §2.7: `random.seed(s)` for a small int s is MT19937 `init_by_array([s])`, which is
+docs/spec/contours.md §2.7: `random.seed(s)` for a small int s is MT19937 `init_by_array([s])`, which is
 numpy's `MT19937()._legacy_seeding([s])`. On its 32-bit words w (in order) Python computes
     random()          = ((w1 >> 5) * 2**26 + (w2 >> 6)) / 2**53        (two words)
     uniform(a, b)     = a + (b - a) * random()

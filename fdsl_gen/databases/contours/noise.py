@@ -1,6 +1,6 @@
 """The 1-D gradient noise the contour originals call (`pnoise1` of the `noise` package, default arguments).
 
-Definition (research/contours.md §1.6), all in float32, no fused multiply-add:
+Definition (docs/spec/contours.md §1.6), all in float32, no fused multiply-add:
 x = float32(u); i = floor(x) mod 1024, then its low 8 bits, and i + 1 likewise; t = x - floor(x);
 fade = t*t*t * (t * (t*6 - 15) + 10); gradient of hash h: (h & 7) + 1, or -1 when bit 3 of h is set;
 P = lerp(fade, g(PERM[i]) * t, g(PERM[i+1]) * (t - 1)) * 0.4, lerp(f, a, b) = a + f * (b - a).

@@ -1,6 +1,6 @@
 """Contour rendering (VisualAtom, RCDB), the reference: plain Python and NumPy, written to be read.
 
-The executable specification of research/contours.md §1.5-1.7 and §2.5 (float64 geometry evaluated
+The executable specification of docs/spec/contours.md §1.5-1.7 and §2.5 (float64 geometry evaluated
 left to right as the originals, the float32 noise of `noise.py`, Pillow's 1-pixel line):
 
     start polygon, v = 0 .. q-1, theta_v = (2 pi / q) v:
@@ -65,7 +65,7 @@ def orbit_draws(batch: ContourBatch, b: int, settings: ContourSettings, q: int):
     """Yield (gray, ux [q], uy [q]) per orbit of image b: its gray and noise positions, in drawing order.
 
     Native: from the image's Philox words. Published replay: the released script's calls on its stream,
-    gray = randint(0, gray_levels - 1), then q and q uniform(0, 10000) (research/contours.md §2.7).
+    gray = randint(0, gray_levels - 1), then q and q uniform(0, 10000) (docs/spec/contours.md §2.7).
     """
     n_orbits = int(batch.orbits[b])
     if batch.mt_state is not None:

@@ -1,6 +1,6 @@
 """The published replay of the released RCDB and VisualAtom scripts (`search="published"`).
 
-research/contours.md §2.7. The original is launched as N processes; process p seeds Python's `random`
+docs/spec/contours.md §2.7. The original is launched as N processes; process p seeds Python's `random`
 with p + 1 and writes categories [p*per, (p+1)*per), per = floor(C / N) (VisualAtom: + start_class in
 the folder names), drawing everything (category parameters, then per instance its orbits' grays and
 noise, then the next instance's values) from that one stream. Categories N*per .. C-1 are never

@@ -1,6 +1,6 @@
 """FractalDB (Kataoka et al., ACCV 2020): searched 2D IFS categories, 1,000 instances each.
 
-Instance id = (weight row * redraws + redraw) * 4 + flip (research/fractals.md §1.2, SPEC §9.3): 25 rows of
+Instance id = (weight row * redraws + redraw) * 4 + flip (docs/spec/fractals.md §1.2): 25 rows of
 weights_0.4 x 10 patch redraws x 4 flips with the original's launcher values. The point draw types have
 one redraw per row (the original renders point modes once per row), so 100 instances.
 Files: `<cat:05d>/<cat:05d>_<row:02d>_count_<redraw>_flip<f>.png` as the original renderer writes them.

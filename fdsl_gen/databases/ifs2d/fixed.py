@@ -2,9 +2,9 @@
 
 - The map-choice sequence: the originals re-seed NumPy's legacy generator with 100 right before each
   chaos game and draw `iteration` uniforms, so every render of every category uses the same sequence
-  (research/fractals.md §1.3). A longer sequence starts with the shorter one, so one cached array
+  (docs/spec/fractals.md §1.3). A longer sequence starts with the shorter one, so one cached array
   serves every point count.
-- The colour table of the `*_color` draw types: point i gets entry i mod 128 (research/fractals.md §1.4),
+- The colour table of the `*_color` draw types: point i gets entry i mod 128 (docs/spec/fractals.md §1.4),
   computed here once with the original's float64 formula, in its order of operations.
 """
 

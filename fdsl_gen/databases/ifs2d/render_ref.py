@@ -1,6 +1,6 @@
 """2D IFS rendering, the reference: plain NumPy and Python loops, written to be read, not to be fast.
 
-This file is the executable specification of the FractalDB-family renderer (research/fractals.md
+This file is the executable specification of the FractalDB-family renderer (docs/spec/fractals.md
 §1.3-1.5), which the original's outputs match to the pixel:
 
 1. chaos game from the origin, float64, map j chosen as the first with u_i <= c_j (c = running sum of

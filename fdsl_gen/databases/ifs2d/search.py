@@ -1,6 +1,6 @@
 """The FractalDB category search (shared by fractaldb and ofdb), in two modes.
 
-`published` replays the original search (research/fractals.md §1.1): one legacy NumPy stream seeded
+`published` replays the original search (docs/spec/fractals.md §1.1): one legacy NumPy stream seeded
 with 1, drawing per candidate N = randint(2, 8), then uniform(-1, 1, 6) per map, then a block of
 `n_points` uniforms for the candidate's own chaos game; p_i = |a d - b c| / sum, in the original's
 order; accept iff (lit pixels of a point render at 512², pad 6) / 512² >= 0.2. Category k is then

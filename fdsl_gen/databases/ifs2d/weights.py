@@ -2,7 +2,7 @@
 
 Row r multiplies parameter a (resp. b, ..., f) of every map by column 0 (resp. 1, ..., 5). The table
 for step k has 25 rows: for a, the values 1 - 2k, 1 - k, 1, 1 + k, 1 + 2k; for b .. f the same without
-the identity (research/fractals.md §1.2). The originals' files hold decimal strings, so values are made
+the identity (docs/spec/fractals.md §1.2). The originals' files hold decimal strings, so values are made
 from decimals here too ("0.2" is the double nearest 0.2, not 1 - 2 * 0.4).
 """
 

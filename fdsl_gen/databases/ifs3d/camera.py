@@ -1,4 +1,4 @@
-"""The originals' camera, in our own code (research/fractals.md §4.3): no OpenGL needed.
+"""The originals' camera, in our own code (docs/spec/fractals.md §4.3): no OpenGL needed.
 
 Perspective projection with a vertical field of view of 45 degrees, aspect 1, near 1, far 100 (OpenGL
 clip conventions); the eye 4 units from the origin, looking at it, +y up. View k of V turns the eye

@@ -1,6 +1,6 @@
 """3D IFS models and views, the reference: plain Python and NumPy, written to be read.
 
-The executable specification of research/fractals.md §4:
+The executable specification of docs/spec/fractals.md §4:
 
 1. chaos game from the origin (not stored): P_{i+1} = map_j(P_i) with j the first map whose running sum
    of p reaches u_i; x' = x a + y b + z c + j, y' = x d + y e + z f + k, z' = x g + y h + z i + l (float64,

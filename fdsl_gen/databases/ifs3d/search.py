@@ -1,4 +1,4 @@
-"""The 3D category search (research/fractals.md §4.1), from our counter-based generator.
+"""The 3D category search (docs/spec/fractals.md §4.1), from our counter-based generator.
 
 Candidate i draws N ~ U{2..7} and 12 parameters U(-1, 1) per map from Philox (key (seed, "ifs3d/search"),
 counter category = i); p = |det A| / sum (cofactor expansion along the first row); its 10,000 chaos-game

@@ -3,7 +3,7 @@
 Row 0..12: parameter a times 0.4, 0.5, ..., 0.9, 1 (the identity), 1.1, ..., 1.6; then for each of the
 other 11 parameters b .. l the twelve values without the identity. The released file has one typo, kept
 here because the released data were made with it: in the i-block (the 9th parameter) the last row reads
-0.6 where 1.6 belongs (research/fractals.md §4.2). Values are decimals, as the file's strings.
+0.6 where 1.6 belongs (docs/spec/fractals.md §4.2). Values are decimals, as the file's strings.
 """
 
 from __future__ import annotations

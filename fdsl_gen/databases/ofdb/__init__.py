@@ -1,4 +1,4 @@
-"""2D-OFDB (Nakamura et al., ICCV 2023): one image per FractalDB category (research/fractals.md §2).
+"""2D-OFDB (Nakamura et al., ICCV 2023): one image per FractalDB category (docs/spec/fractals.md §2).
 
 The categories are FractalDB's search; each is drawn once with the first row of the weight table
 (a x 0.2 with weights_0.4), patch redraw 0, flip0 only. Variety comes from augmentation. Instance i is

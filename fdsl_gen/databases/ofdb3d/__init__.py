@@ -1,6 +1,6 @@
 """3D-OFDB (Nakamura et al., ICCV 2023): one 3D fractal model per category, seen from 12 views.
 
-Category = a searched 3D IFS (research/fractals.md §4.1); its single model uses the first row of
+Category = a searched 3D IFS (docs/spec/fractals.md §4.1); its single model uses the first row of
 weights_ins145 (parameter a x 0.4) with 9,999 points; instance = view k of 12 on the horizontal circle
 (2 pi k / 12 + 30 degrees + the originals' +-3.14 degree jitter, drawn once per (category, view)).
 224² white points on black, no OpenGL. Training picks one view at random each time a category is used.

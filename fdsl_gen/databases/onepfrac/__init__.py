@@ -1,7 +1,7 @@
 """1p-frac (Nakamura, Tadokoro et al., ECCV 2024): 1,000 classes perturbed from one fractal.
 
 Class k is the base system with every parameter of every map multiplied by its own U(1 - delta,
-1 + delta), redrawn until the class's image fills more than 5% of the canvas (research/fractals.md §3).
+1 + delta), redrawn until the class's image fills more than 5% of the canvas (docs/spec/fractals.md §3).
 Rendering is FractalDB's at 512², 100k points, patches, flip0 only. Instance i is patch redraw i
 (instance 0 is the image the acceptance test saw). The original is unseeded; here the base, the
 perturbations and the patches are Philox draws, so a table is a function of the seed.

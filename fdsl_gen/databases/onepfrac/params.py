@@ -1,4 +1,4 @@
-"""1p-frac parameters (research/fractals.md §3, §5.1): one base fractal and a perturbation per class.
+"""1p-frac parameters (docs/spec/fractals.md §3, §5.1): one base fractal and a perturbation per class.
 
 The original draws from unseeded generators; here every draw comes from Philox, in the original's
 order, so a table is a pure function of (seed, sigma, delta, n_maps, classes, render settings):

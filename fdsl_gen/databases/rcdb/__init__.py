@@ -1,13 +1,13 @@
 """RCDB (Kataoka et al., CVPR 2022): K orbits of a V-gon pushed outward by noise (radial contours).
 
 Category = (V, K, eta, c); instance = new radius, stretch and centre, new orbit grays (0..256, 256 drawn
-as 255) and new noise (research/contours.md §2). Background white as the released code (option
+as 255) and new noise (docs/spec/contours.md §2). Background white as the released code (option
 `background: black` puts the lines on black, as the papers' figures; orbit grays are unchanged).
 Files: `image/<cat:05d>/<cat:05d>_<i:04d>.png` and `param/<cat:05d>.csv` as the released script writes
 them (the CSV records instance 0's radius, stretch and centre).
 
 `search="published"` replays the released script launched with `processes` processes (default 40, as
-exe_rcdb_1k.sh; RCDB_render.sh uses 10) and the same flags (research/contours.md §2.7): images and
+exe_rcdb_1k.sh; RCDB_render.sh uses 10) and the same flags (docs/spec/contours.md §2.7): images and
 `param/*.csv` are the original's, byte for byte. The original draws each orbit's gray as
 randint(0, size / 2) (0..256 at 512², 256 drawn as 255), so published mode needs an even size (the
 script fails on an odd one). It also writes `instances.csv` at the dataset root, one row per image:

@@ -1,4 +1,4 @@
-"""RCDB parameters (research/contours.md §2.3-2.4): the laws of the released generator, our draws.
+"""RCDB parameters (docs/spec/contours.md §2.3-2.4): the laws of the released generator, our draws.
 
 Per category (the original's order, from the category's own Philox sequence):
 V = int(Exp(mean 100)) redrawn until 3 <= V <= vertex_num (Python's expovariate formula),

@@ -1,13 +1,13 @@
 """VisualAtom (Takashima et al., CVPR 2023): K orbits of q vertices pushed outward by noise and two waves.
 
 Category = (q, K, eta, c, r0, n1, n2, sx, sy); instance = a new centre anywhere in the canvas, new orbit
-grays (0..255) and new noise (research/contours.md §1). Black background.
+grays (0..255) and new noise (docs/spec/contours.md §1). Black background.
 Files: `<cat:05d>/vertex_<q:04d>_instance_<i:04d>.png` as the released script writes them, plus
 `params.csv` (one row per category, which the released script never wrote) at the dataset root:
 class, vertices (q), orbits (K), eta, c, r0, n1, n2, sx, sy.
 
 `search="published"` replays the released script launched with `processes` processes (default 20, as
-make_VisualAtom.sh) and the same flags (research/contours.md §2.7): category k, instance i is the
+make_VisualAtom.sh) and the same flags (docs/spec/contours.md §2.7): category k, instance i is the
 original's image, pixel for pixel, in the original's folder `<k + start_class:05d>`. It also writes
 `instances.csv` at the dataset root, one row per image: class, instance, yc, xc (the centre, the only
 value the original re-draws per instance). Categories beyond processes x floor(categories / processes)

@@ -1,4 +1,4 @@
-"""VisualAtom parameters (research/contours.md §1.3-1.4): the laws of the released generator, our draws.
+"""VisualAtom parameters (docs/spec/contours.md §1.3-1.4): the laws of the released generator, our draws.
 
 Per category (drawn in the original's order from the category's own Philox sequence):
 q ~ U{vertex_num_min..vertex_num_max}, K ~ U{line_num_min..line_num_max}, eta ~ U[perlin_min, perlin_min + 4),

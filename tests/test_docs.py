@@ -1,0 +1,39 @@
+"""The documentation stays true to the tree: every `docs/spec/<file>.md §N` the code cites exists, and nothing
+cites documents outside the repository."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [p for d in ("fdsl_gen", "tests", "benchmarks", "tools", "csrc", "docs") for p in (ROOT / d).rglob("*")
+           if p.suffix in (".py", ".md", ".cu", ".cuh", ".h", ".sh")] + [ROOT / "README.md"]
+CITATION = re.compile(r"docs/spec/(\w+)\.md((?:,? ?§\s?[\d.]+(?:\s?[-–]\s?[\d.]+)?(?:,? and)?)*)")
+
+
+def headings(doc: Path) -> set[str]:
+    """The section numbers of a spec file: "1", "1.3", ... from headings "## 1. ..." and "### 1.3 ..."."""
+    return {m.group(1).rstrip(".") for m in re.finditer(r"(?m)^#{2,4} (\d+(?:\.\d+)*)\.?\s", doc.read_text())}
+
+
+def test_every_cited_spec_section_exists():
+    cited = 0
+    for path in SOURCES:
+        if path.name == "test_docs.py":
+            continue
+        for m in CITATION.finditer(path.read_text(errors="replace")):
+            doc = ROOT / "docs" / "spec" / f"{m.group(1)}.md"
+            assert doc.is_file(), f"{path.relative_to(ROOT)} cites {doc.relative_to(ROOT)}, which does not exist"
+            have = headings(doc)
+            for number in re.findall(r"§\s?([\d.]+)", m.group(2)):
+                cited += 1
+                assert number.rstrip(".") in have, f"{path.relative_to(ROOT)} cites {doc.name} §{number}: no such section"
+    assert cited >= 30  # the code does cite the specification
+
+
+def test_nothing_cites_documents_outside_the_repository():
+    outside = re.compile(r"(?<![\w/])research/\w+\.md|\bSPEC §|\bresearch notes\b|\.\./shared")
+    found = [f"{p.relative_to(ROOT)}:{n + 1}" for p in SOURCES if p.name != "test_docs.py"
+             for n, line in enumerate(p.read_text(errors="replace").splitlines()) if outside.search(line)]
+    assert found == []
