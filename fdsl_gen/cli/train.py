@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -44,11 +46,32 @@ DataArg = Annotated[str, typer.Option("--data", help="fashion-mnist | an ImageFo
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Fashion-MNIST's folder (or FDSL_FASHION_MNIST)")]
 
 
-def _run_config(out, seed, device, precision, compile, workers, log_every, ckpt_every, resume, stop_at, quiet):
-    from ..train.config import RunConfig
+RUN_OPTIONS = {"seed": (TrainSeed, 0), "device": (Device, None), "precision": (Precision, "auto"),
+               "compile": (Compile, False), "workers": (Workers, 0), "log_every": (LogEvery, 10),
+               "ckpt_every": (CkptEvery, 1000), "resume": (Resume, False), "stop_at": (StopAt, None),
+               "quiet": (Quiet, False)}  # the options of every training run: (type, default)
 
-    return RunConfig(out=str(out), seed=seed, device=device, precision=precision, compile=compile, workers=workers,
-                     log_every=log_every, ckpt_every=ckpt_every, resume=resume, stop_at=stop_at, progress=not quiet)
+
+def run_options(fn):
+    """Give a training command the shared run options (RUN_OPTIONS); it receives them, with its --out, as one
+    RunConfig `run`."""
+    signature = inspect.signature(fn, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "run"]
+    shared = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+              for name, (kind, default) in RUN_OPTIONS.items()]
+
+    @functools.wraps(fn)
+    def command(*args, **kwargs):
+        from ..train.config import RunConfig
+
+        given = {name: kwargs.pop(name) for name in RUN_OPTIONS}
+        quiet = given.pop("quiet")
+        return fn(*args, run=RunConfig(out=str(kwargs["out"]), progress=not quiet, **given), **kwargs)
+
+    del command.__wrapped__  # typer reads the signature below, not fn's
+    command.__signature__ = signature.replace(parameters=own + shared)
+    command.__annotations__ = {p.name: p.annotation for p in own + shared}
+    return command
 
 
 def _canvas(value: str | None):
@@ -63,6 +86,7 @@ def _canvas(value: str | None):
 
 @train_app.command("pretrain", context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
+@run_options
 def train_pretrain(
         ctx: typer.Context, out: RunOut, db: Annotated[str, typer.Option("--db", help="database key")] = "ofdb",
         categories: Categories = None, model: Model = None,
@@ -84,16 +108,13 @@ def train_pretrain(
         warmup_epochs: WarmupEpochs = None, drop_path: DropPath = None, mixup: Mixup = None, cutmix: Cutmix = None,
         smoothing: Smoothing = None,
         mask_ratio: Annotated[Optional[float], typer.Option("--mask-ratio", help="MAE mask ratio")] = None,
-        seed: TrainSeed = 0, device: Device = None, precision: Precision = "auto", compile: Compile = False,
-        workers: Workers = 0, log_every: LogEvery = 10, ckpt_every: CkptEvery = 1000, resume: Resume = False,
-        stop_at: StopAt = None, quiet: Quiet = False):
+        *, run):
     """Pre-train on the FDSL stream (supervised categories or MAE); database options pass through."""
     from ..options import parse_options
     from ..registry import database_class
     from ..train.config import pretrain_config
     from ..train.pretrain import pretrain
 
-    run = _run_config(out, seed, device, precision, compile, workers, log_every, ckpt_every, resume, stop_at, quiet)
     if warmup is not None and warmup_epochs is None:
         warmup_epochs = 0.0  # explicit steps replace the preset's epochs
     cfg = pretrain_config(
@@ -109,6 +130,7 @@ def train_pretrain(
 
 @train_app.command("finetune")
 @_user_errors
+@run_options
 def train_finetune(
         out: RunOut, data: DataArg = "fashion-mnist", data_dir: DataDir = None,
         init: Annotated[Optional[Path], typer.Option("--init", help="pre-trained checkpoint (none: scratch)")] = None,
@@ -119,14 +141,11 @@ def train_finetune(
         warmup_epochs: WarmupEpochs = None, drop_path: DropPath = None, mixup: Mixup = None, cutmix: Cutmix = None,
         smoothing: Smoothing = None,
         eval_every: Annotated[Optional[int], typer.Option("--eval-every", help="epochs between evaluations")] = None,
-        seed: TrainSeed = 0, device: Device = None, precision: Precision = "auto", compile: Compile = False,
-        workers: Workers = 0, log_every: LogEvery = 10, ckpt_every: CkptEvery = 1000, resume: Resume = False,
-        stop_at: StopAt = None, quiet: Quiet = False):
+        *, run):
     """Fine-tune a checkpoint (or train from scratch) on Fashion-MNIST or an ImageFolder, with test accuracy."""
     from ..train.config import finetune_config
     from ..train.finetune import finetune
 
-    run = _run_config(out, seed, device, precision, compile, workers, log_every, ckpt_every, resume, stop_at, quiet)
     cfg = finetune_config(
         run, data=data, data_dir=None if data_dir is None else str(data_dir), init=None if init is None else str(init),
         subset=subset, model=model, image_size=image_size, epochs=epochs, batch_size=batch, drop_path=drop_path,
