@@ -14,6 +14,7 @@ Importing compiles nothing and needs no GPU.
 __version__ = "0.1.0"
 
 from .errors import UsageError  # noqa: E402
+from . import selfcheck  # noqa: E402,F401  (installs the GPU self-check that the databases ask through backends)
 from .registry import database_class, get_database, list_databases, register_database  # noqa: E402
 
 __all__ = ["FDSLDataset", "FDSLStream", "UsageError", "__version__", "database_class", "get_database", "list_databases",

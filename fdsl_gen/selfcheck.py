@@ -27,6 +27,10 @@ from . import _env, backends
 from .errors import UsageError
 
 AUGMENT = "augment"  # the verdict key (and report row) of the augmentation's GPU path
+# The layers below (databases, augmentation) ask through `backends.gate`; the lambdas look the functions up
+# when called, so that a test may replace them.
+backends.install_gate("database", lambda db_class, requested: trusted(db_class, requested))
+backends.install_gate("augment", lambda: augment_trusted())
 
 
 @dataclass(frozen=True)

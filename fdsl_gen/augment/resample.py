@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backends
 from ..backends import unavailable_reason
 from . import resample_ref
 
@@ -37,6 +38,4 @@ def resample(images, boxes, flips, out_hw: tuple[int, int], mode: str = "bicubic
 
 
 def _gpu_path_trusted() -> bool:
-    from ..selfcheck import augment_trusted
-
-    return augment_trusted()
+    return backends.gate("augment")  # the self-check (fdsl_gen.selfcheck) decides

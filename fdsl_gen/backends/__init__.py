@@ -13,6 +13,20 @@ from .. import _env
 from ..errors import UsageError
 
 BACKENDS = ("cuda", "triton", "numba", "ref")  # "auto" takes the first that is usable and implemented
+_GATES: dict = {}  # kind -> the check a GPU path must pass before use; `fdsl_gen.selfcheck` installs them
+
+
+def install_gate(kind: str, check) -> None:
+    """Register the check that decides whether a GPU path may be used ("database", "augment")."""
+    _GATES[kind] = check
+
+
+def gate(kind: str, *args):
+    """Ask the installed self-check (`fdsl_gen.selfcheck`, imported with the package) about a GPU path: for a
+    database the backend to use instead of `cuda`, for the augmentation whether its GPU path is trusted."""
+    if kind not in _GATES:  # the package's __init__ imports the self-check: this is a broken installation
+        raise RuntimeError(f"no self-check is installed for {kind}: import fdsl_gen, not one module alone")
+    return _GATES[kind](*args)
 
 
 @functools.lru_cache(maxsize=None)

@@ -145,12 +145,13 @@ def triton_ptx(fn, signature: dict, constexprs: dict, options: dict | None = Non
 
 def write_all(directory: Path, log=print) -> dict[str, dict[str, int]]:
     """Write <kernel>.ptx for every NVRTC module and Triton specialisation; returns {file: inexact(ptx)}."""
-    from ..registry import list_databases
+    from .cuda import csrc_dir
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     found = {}
-    jobs = [(f"{key}.ptx", lambda key=key: nvrtc_ptx(key)) for key in list_databases()]
+    modules = sorted(p.stem for p in csrc_dir().glob("*.cu"))  # one module per database
+    jobs = [(f"{key}.ptx", lambda key=key: nvrtc_ptx(key)) for key in modules]
     jobs += [(f"{name}.ptx", lambda s=spec: triton_ptx(*s[1:])) for spec in triton_specs() for name in [spec[0]]]
     for filename, make in jobs:
         text = make()

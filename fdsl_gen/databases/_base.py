@@ -106,9 +106,7 @@ class Database(ABC):
         """The backend to render with; `cuda` only once it has passed its self-check here (`selfcheck`)."""
         resolved = backends.resolve(backend, self.implemented_backends, self.key)
         if resolved == "cuda":
-            from .. import selfcheck
-
-            resolved = selfcheck.trusted(type(self), backend)
+            resolved = backends.gate("database", type(self), backend)
         return resolved
 
     def prepare(self, backend: str = "auto") -> str:
