@@ -28,7 +28,8 @@ def test_every_cited_spec_section_exists():
             have = headings(doc)
             for number in re.findall(r"§\s?([\d.]+)", m.group(2)):
                 cited += 1
-                assert number.rstrip(".") in have, f"{path.relative_to(ROOT)} cites {doc.name} §{number}: no such section"
+                where = path.relative_to(ROOT)
+                assert number.rstrip(".") in have, f"{where} cites {doc.name} §{number}: no such section"
     assert cited >= 30  # the code does cite the specification
 
 
