@@ -116,12 +116,9 @@ def finetune(cfg: FinetuneConfig, echo=print) -> dict:
                         log.record(**last)
                         log.message(f"epoch {epoch + 1}: test accuracy {result['test_acc']:.4f}")
                         meter.restart_clock()  # the evaluation is not training time
-                    stopping = signals.stop_now(rt, step, run.log_every)
-                    if epoch_end or step % run.ckpt_every == 0 or step == stop or stopping:
-                        _save(out, model, {**meta, "step": step, **_test_fields(last)}, opt, scaler, rt)
-                    if stopping:
-                        raise signals.interrupted(step, total, out)
-                    if step >= stop:
+                    save = lambda: _save(out, model, {**meta, "step": step, **_test_fields(last)}, opt,  # noqa: E731
+                                         scaler, rt)
+                    if signals.end_step(step, stop, total, rt, run, out, save, due=epoch_end):
                         break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others

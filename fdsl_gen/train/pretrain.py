@@ -156,12 +156,8 @@ def _train_on_stream(cfg: PretrainConfig, build, step_loss, echo) -> dict:
                         last = {"step": step, "epoch": stream.epoch, "loss": mean_loss, "lr": lr,
                                 "acc": mean_acc if acc is not None else None, "img_s": rate}
                         log.record(**last)
-                    stopping = signals.stop_now(rt, step, run.log_every)
-                    if step % run.ckpt_every == 0 or step == stop or stopping:
-                        _save(out, model, {**meta, "step": step}, opt, scaler, stream, rt)
-                    if stopping:
-                        raise signals.interrupted(step, total, out)
-                    if step >= stop:
+                    save = lambda: _save(out, model, {**meta, "step": step}, opt, scaler, stream, rt)  # noqa: E731
+                    if signals.end_step(step, stop, total, rt, run, out, save):
                         break
         finish(log, out, rt.main, step, total, checkpoint.MODEL_FILE, echo)
         runtime.barrier(rt)  # a clean exit only: a failed rank must not wait here for the others

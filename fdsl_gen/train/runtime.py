@@ -165,6 +165,16 @@ class StopSignals:
         torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
         return bool(flag.item())
 
+    def end_step(self, step: int, stop: int, total: int, rt: Runtime, run: RunConfig, out, save, due=False) -> bool:
+        """The end of a training step, shared by the loops: `save()` when due (`due`, every `ckpt_every`, the
+        last step, a signal); after a signal, `Interrupted`; returns whether the run has reached `stop`."""
+        stopping = self.stop_now(rt, step, run.log_every)
+        if due or step % run.ckpt_every == 0 or step == stop or stopping:
+            save()
+        if stopping:
+            raise self.interrupted(step, total, out)
+        return step >= stop
+
     def interrupted(self, step: int, total: int, out) -> Interrupted:
         return Interrupted(f"interrupted ({self.received or 'another rank'}) at step {step} of {total}: checkpoint "
                            f"saved in {out}; run the same command with --resume to continue")
