@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from . import backends
+from .backends import numba_parallel
 from .errors import UsageError
 from .registry import get_database
 
@@ -54,6 +55,7 @@ class FDSLDataset(Dataset):
         if backend not in cpu:
             raise UsageError(f"FDSLDataset renders on the CPU ({', '.join(cpu)}), got backend {backend!r}; "
                              "FDSLStream renders on the GPU")
+        numba_parallel.prefer_fork_safe()  # DataLoader workers may fork this process (backends.numba_parallel)
         self.db, self.backend = db, db.prepare(backend)  # the category table now, not in every worker
         self.transform, self.target_transform = transform, target_transform
         self.output, self.channels = output, channels
@@ -74,6 +76,7 @@ class FDSLDataset(Dataset):
 
     def __getitems__(self, indices) -> list:
         """A DataLoader's batch fetch: the images of `indices`, rendered in one call."""
+        numba_parallel.check_fork_safe("dataset", "DataLoader(..., multiprocessing_context='spawn')")
         where = np.array([self.locate(int(i)) for i in indices], dtype=np.int64).reshape(-1, 2)
         images = self.db.render_array(where[:, 0], where[:, 1], self.backend) if len(where) else []
         return [self._sample(image, int(category)) for image, category in zip(images, where[:, 0])]

@@ -23,6 +23,7 @@ from . import _env, backends
 from .augment import params as augment_params
 from .augment.config import make_config, preset_name
 from .augment.pipeline import augment as augment_batch
+from .backends import numba_parallel
 from .backends.kernels import to_device
 from .errors import UsageError
 from .registry import database_class, get_database
@@ -89,6 +90,7 @@ class FDSLStream(IterableDataset):
         self.fresh = not getattr(db, "published", False) if fresh is None else bool(fresh)
         if device is None:
             device = _env.default_device() or ("cuda" if self._cuda_ready(backend) else "cpu")
+        numba_parallel.prefer_fork_safe()  # DataLoader workers may fork this process (backends.numba_parallel)
         self.device = torch.device(device)
         # prepare: the self-check, the table and per-table data now, so that iterating never waits for the GPU
         if self.device.type == "cuda":  # a published contour replay renders on the CPU, then moves to the GPU
@@ -186,6 +188,7 @@ class FDSLStream(IterableDataset):
         if self.device.type == "cuda":
             yield from self._iter_cuda(plan, steps)
         else:
+            numba_parallel.check_fork_safe("stream", "stream.loader(num_workers=k)")
             for step in steps:
                 batch = self.render_step(plan, step)
                 if main:

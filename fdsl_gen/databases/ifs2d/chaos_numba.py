@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..ifs_numba import map_index, running_sums
 from .render_ref import NAN_BACKOFF
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -19,24 +20,16 @@ _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
 def _chaos(system, n_maps, u, xs, ys):
     """Chaos game from the origin into xs, ys ([n] float64); as `render_ref.chaos_game`.
 
-    The map index is computed without a branch (how many running sums lie below u, which is the first
-    j with u <= c_j because the sums never decrease), so random map choices cost no mispredictions;
-    the float64 arithmetic per point is exactly the reference's.
+    The map choice is `ifs_numba.map_index` (branch-free); the float64 arithmetic per point is exactly the
+    reference's.
     """
-    cum = np.empty(n_maps)
-    total = 0.0
-    for j in range(n_maps):
-        total += system[j, 6]
-        cum[j] = total
+    cum = running_sums(system, n_maps, 6)
     x = 0.0
     y = 0.0
     xs[0] = 0.0
     ys[0] = 0.0
     for i in range(u.shape[0] - 1):
-        ui = u[i]
-        j = 0
-        for k in range(n_maps):
-            j += ui > cum[k]
+        j = map_index(cum, u[i], n_maps)
         if j < n_maps:  # else no map matches: the previous point repeats
             nx = x * system[j, 0] + y * system[j, 1] + system[j, 4]
             y = x * system[j, 2] + y * system[j, 3] + system[j, 5]

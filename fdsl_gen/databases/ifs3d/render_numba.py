@@ -11,6 +11,7 @@ import numpy as np
 
 from ...backends.numba_parallel import parallel_jit
 from ...backends.numba_philox import philox4x32_10, uniform53
+from ..ifs_numba import map_index, running_sums
 from .batch import Settings3D, ViewBatch
 from .render_ref import SUBPIXEL
 
@@ -34,19 +35,12 @@ def _uniforms(seed, stream, category, model, u):
 @_jit
 def _chaos(system, n_maps, u, out):
     """As `render_ref.chaos_game` into out [3, n - 1]; branch-free map choice (running sums never decrease)."""
-    cum = np.empty(n_maps)
-    total = 0.0
-    for j in range(n_maps):
-        total += system[j, 12]
-        cum[j] = total
+    cum = running_sums(system, n_maps, 12)
     x = 0.0
     y = 0.0
     z = 0.0
     for i in range(u.shape[0] - 1):
-        ui = u[i]
-        j = 0
-        for k in range(n_maps):
-            j += ui > cum[k]
+        j = map_index(cum, u[i], n_maps)
         if j < n_maps:
             m = system[j]
             nx = x * m[0] + y * m[1] + z * m[2] + m[9]
