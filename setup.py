@@ -1,7 +1,7 @@
 """Packaging: the metadata lives in pyproject.toml; this file maps the CUDA sources into the package.
 
 `csrc/` (the .cu/.cuh/.h files NVRTC compiles at run time) is installed as `fdsl_gen/_csrc`, so that a
-wheel carries it; `fdsl_gen.backends.cuda.csrc_dir()` finds it there, or in a source checkout.
+wheel carries it; `fdsl_gen.backends.cuda_modules.csrc_dir()` finds it there, or in a source checkout.
 """
 
 from setuptools import find_packages, setup

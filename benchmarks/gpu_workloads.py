@@ -137,15 +137,15 @@ def host_seconds(key: str, batch: int = 1024, repeats: int = 20, **options) -> f
     """Seconds per image of the host side of `Database.render(..., "cuda")`, measured here: a recording runner
     stands in for the GPU (uploads are packed, launches recorded), the self-check taken as passed."""
     from fdsl_gen import selfcheck
-    from fdsl_gen.backends import kernels
+    from fdsl_gen.backends import cuda_runner
 
     class HostOnly:
         cache_key = ("model", 0)
 
         def upload(self, *arrays):
             arrays = [np.ascontiguousarray(a) for a in arrays]
-            offsets, total = kernels.pack_layout(arrays)
-            kernels.pack_into(np.empty(total, np.uint8), arrays, offsets)
+            offsets, total = cuda_runner.pack_layout(arrays)
+            cuda_runner.pack_into(np.empty(total, np.uint8), arrays, offsets)
             return [np.empty(a.shape, a.dtype) for a in arrays]
 
         def constant(self, name, make):
@@ -167,8 +167,8 @@ def host_seconds(key: str, batch: int = 1024, repeats: int = 20, **options) -> f
             return array
 
     db = fdsl_gen.get_database(key, categories=max(batch, 1000), **options)
-    saved = kernels.CudaRunner, selfcheck._verdicts.get(key)
-    kernels.CudaRunner = HostOnly
+    saved = cuda_runner.CudaRunner, selfcheck._verdicts.get(key)
+    cuda_runner.CudaRunner = HostOnly
     selfcheck._verdicts[key] = selfcheck.Verdict("exact")
     try:
         import fdsl_gen.backends as backends
@@ -187,7 +187,7 @@ def host_seconds(key: str, batch: int = 1024, repeats: int = 20, **options) -> f
         finally:
             backends.unavailable_reason = real
     finally:
-        kernels.CudaRunner = saved[0]
+        cuda_runner.CudaRunner = saved[0]
         if saved[1] is None:
             selfcheck._verdicts.pop(key, None)
         else:

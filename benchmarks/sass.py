@@ -1,7 +1,7 @@
 """The compiled kernels, read without a GPU: registers and SASS per kernel, instruction counts per region.
 
 `compile_module(key)` builds csrc/<key>.cu for sm_90 with nvcc and the production options (those NVRTC
-gets, `fdsl_gen.backends.cuda.compile_options`) plus -DFDSL_MODEL_MARKS, which turns every FDSL_MARK(n) of the kernels
+gets, `fdsl_gen.backends.cuda_modules.compile_options`) plus -DFDSL_MODEL_MARKS, which turns every FDSL_MARK(n) of the kernels
 into a marker instruction (SASS PMTRIG 1 << n) at the start of a region of work. ptxas reports
 registers, spills and stack; cuobjdump (the CUDA toolkit's, or the one Triton ships) gives the SASS.
 `regions(kernel)` counts the instructions from each marker to the next one in address order, by class
@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fdsl_gen.backends import cuda
+from fdsl_gen.backends import cuda_modules
 
 
 # SASS opcode (before the first dot) -> class; a class is executed by one pipe of the SM (gpu_model.PIPES)
@@ -102,8 +102,8 @@ def compile_module(key: str, marks: bool = True) -> dict[str, Kernel]:
     with tempfile.TemporaryDirectory() as tmp:
         cubin = os.path.join(tmp, f"{key}.cubin")
         flags = ["-DFDSL_MODEL_MARKS"] if marks else []
-        r = subprocess.run([nvcc(), "-arch=sm_90", "-cubin", *cuda.compile_options(), *flags, "-Xptxas", "-v",
-                            "-o", cubin, str(cuda.csrc_dir() / f"{key}.cu")], capture_output=True, text=True)
+        r = subprocess.run([nvcc(), "-arch=sm_90", "-cubin", *cuda_modules.compile_options(), *flags, "-Xptxas", "-v",
+                            "-o", cubin, str(cuda_modules.csrc_dir() / f"{key}.cu")], capture_output=True, text=True)
         if r.returncode:
             raise RuntimeError(r.stderr)
         sass = subprocess.run([cuobjdump(), "-sass", cubin], capture_output=True, text=True, check=True).stdout

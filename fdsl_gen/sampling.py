@@ -9,7 +9,7 @@ number of whole steps the consumed positions are a prefix [0, P), whatever W and
 (epoch, P) and a resumed run, at any world size, sees exactly the positions an uninterrupted one would.
 The infinite stream draws position p's (category, instance) uniformly from Philox at counter p.
 
-Every position also has a 64-bit draw id (epoch << 32 | position, or p for the infinite stream): it
+Every position also has a 64-bit sample id (epoch << 32 | position, or p for the infinite stream): it
 keys the sample's augmentation and the fresh draw of its render's randomness.
 """
 
@@ -27,7 +27,7 @@ from .errors import UsageError
 PERMUTATION_STREAM = "stream/permutation"
 INFINITE_STREAM = "stream/infinite"
 VARIANT_STREAM = "stream/variant"
-MAX_EPOCH_SIZE = 2**32 - 1  # positions are the low word of a draw id
+MAX_EPOCH_SIZE = 2**32 - 1  # positions are the low word of a sample id
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -123,20 +123,20 @@ class Plan:
         return self.start + (step * self.batch_size + j) * self.world_size + self.rank
 
     def samples(self, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(category ids, instance ids, draw ids) of this rank's batch at `step`: int64, int64, uint64 [B]."""
+        """(category ids, instance ids, sample ids) of this rank's batch at `step`: int64, int64, uint64 [B]."""
         p = self.positions(step)
         if self.finite:
             index = self.permutation((p % self.epoch_size) // self.repeats)
             cats, insts = np.divmod(index, self.n_instances)
-            draws = (np.uint64(self.epoch) << np.uint64(32)) | p.astype(np.uint64)
-            return cats, insts, draws
+            sample_ids = (np.uint64(self.epoch) << np.uint64(32)) | p.astype(np.uint64)
+            return cats, insts, sample_ids
         words = rng.philox_words(self.seed, rng.stream_id(INFINITE_STREAM), p & 0xFFFFFFFF, p >> 32, 2)
         return rng.bounded(words[:, 0], self.n_categories), rng.bounded(words[:, 1], self.n_instances), \
             p.astype(np.uint64)
 
 
-def variants(seed: int, draws: np.ndarray) -> np.ndarray:
-    """The render variant (uint32 [B]) of each draw id: a fresh key for the render's own randomness."""
-    g = np.asarray(draws, dtype=np.uint64)
+def variants(seed: int, sample_ids: np.ndarray) -> np.ndarray:
+    """The render variant (uint32 [B]) of each sample id: a fresh key for the render's own randomness."""
+    g = np.asarray(sample_ids, dtype=np.uint64)
     return rng.philox_words(seed, rng.stream_id(VARIANT_STREAM), g & np.uint64(0xFFFFFFFF), g >> np.uint64(32),
                             1)[:, 0]

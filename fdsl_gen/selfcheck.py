@@ -3,7 +3,7 @@
 The first time a process resolves `cuda` for a database, `trusted` renders that database's fixed check
 batch (`Database.check_outputs`: a few small configurations, written and freshly re-keyed instances,
 and its search kernel where it has one) on `cuda` and on the CPU (`numba`, else `ref`) and compares
-the bytes; the augmentation's GPU path (Triton resampling and finish, torch RandAugment) is checked the
+the bytes; the augmentation's GPU path (Triton resampling and normalisation, torch RandAugment) is checked the
 same way against its NumPy reference (`augment_trusted`). A verdict is kept in memory and on disk, per
 device name, library versions and source digest, so later processes do not check again. On a mismatch,
 or when the kernels cannot run, `auto` warns once and falls back to the CPU; an explicit `cuda` is an
@@ -93,7 +93,7 @@ def _code_digest() -> str:
 
 def _device_id(what: str) -> str:
     """The GPU, the software that compiles for it and the digest of the code, as a file name."""
-    from .backends import cuda, kernels
+    from .backends import cuda_modules, cuda_runner
 
     if what == AUGMENT:
         import torch
@@ -101,7 +101,7 @@ def _device_id(what: str) -> str:
 
         ident = f"{torch.cuda.get_device_name()} triton {triton.__version__} torch {torch.__version__}-{_code_digest()}"
     else:
-        ident = f"{kernels.CudaRunner().identity()}-{cuda.sources_digest()}-{_code_digest()}"
+        ident = f"{cuda_runner.CudaRunner().identity()}-{cuda_modules.sources_digest()}-{_code_digest()}"
     return re.sub(r"[^A-Za-z0-9.]+", "_", ident)
 
 
@@ -171,7 +171,7 @@ def augment_outputs(impl: str, device: str = "cuda") -> dict[str, np.ndarray]:
     from .augment.config import make_config
     from .augment.pipeline import augment
     from .augment.resample import full_boxes
-    from .backends.kernels import to_device
+    from .backends.cuda_runner import to_device
 
     draws = np.random.default_rng(13)
     config = make_config({"preset": "ofdb", "dtype": "float16"}, 48)

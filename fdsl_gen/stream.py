@@ -24,7 +24,7 @@ from .augment import params as augment_params
 from .augment.config import make_config, preset_name
 from .augment.pipeline import augment as augment_batch
 from .backends import numba_parallel
-from .backends.kernels import to_device
+from .backends.cuda_runner import to_device
 from .errors import UsageError
 from .registry import database_class, get_database
 from .sampling import Plan, variants
@@ -161,12 +161,12 @@ class FDSLStream(IterableDataset):
 
     def render_step(self, plan: Plan, step: int):
         """Render and augment one step of `plan`: (images, labels) on this stream's device."""
-        cats, insts, draws = plan.samples(step)
+        cats, insts, sample_ids = plan.samples(step)
         images = self.db.render(cats, insts, backend=self.backend,
-                                variants=variants(self.seed, draws) if self.fresh else None)
+                                variants=variants(self.seed, sample_ids) if self.fresh else None)
         if self.device.type == "cuda" and not images.is_cuda:  # rendered on the CPU (a published replay)
             images = to_device(images.numpy(), self.device)
-        p = augment_params.draw(self.seed, draws, tuple(images.shape[2:]), self.augment)
+        p = augment_params.draw(self.seed, sample_ids, tuple(images.shape[2:]), self.augment)
         out = augment_batch(images, p, self.augment)
         return out, to_device(cats.astype("int64"), self.device)
 

@@ -71,11 +71,11 @@ def cuda_on_host(monkeypatch):
     import functools
 
     from fdsl_gen import backends
-    from fdsl_gen.backends import host_runner, kernels
+    from fdsl_gen.backends import cuda_runner, host_runner
 
     reason = host_runner.host_compiler_available()
     if reason:
         pytest.skip(reason)
-    monkeypatch.setattr(kernels, "CudaRunner", functools.partial(host_runner.HostRunner, order_seed=11))
+    monkeypatch.setattr(cuda_runner, "CudaRunner", functools.partial(host_runner.HostRunner, order_seed=11))
     real = backends.unavailable_reason
     monkeypatch.setattr(backends, "unavailable_reason", lambda name: None if name == "cuda" else real(name))

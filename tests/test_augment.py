@@ -1,4 +1,4 @@
-"""The per-sample augmentation: parameter laws, presets, the finish stage and the fast path vs the reference.
+"""The per-sample augmentation: parameter laws, presets, the normalisation stage and the fast path vs the reference.
 
 The fast path (Triton: on the GPU, or in its interpreter on the CPU) must give the reference's bits exactly.
 """
@@ -14,7 +14,7 @@ import torch
 
 from fdsl_gen import UsageError
 from fdsl_gen import rng
-from fdsl_gen.augment import finish_ref, gauss_ref, params
+from fdsl_gen.augment import normalize_ref, gauss_ref, params
 from fdsl_gen.augment.config import IMAGENET_MEAN, AugmentConfig, make_config
 from fdsl_gen.augment.pipeline import augment
 from fdsl_gen.augment.randaugment_ref import OPS
@@ -96,10 +96,10 @@ def test_draws_depend_only_on_the_draw_id():
     assert not np.array_equal(big.boxes, whole.boxes[[7]])
 
 
-def test_finish_noise_is_standard_normal_and_only_in_the_box():
+def test_erasing_noise_is_standard_normal_and_only_in_the_box():
     img = np.full((2, 1, 32, 32), 200, dtype=np.uint8)
     erase = np.array([[4, 5, 20, 22], [0, 0, 0, 0]])
-    out = finish_ref.finish(img, erase, np.array([9, 10], dtype=np.uint64), 3, (0.5,) * 3, (0.5,) * 3)
+    out = normalize_ref.normalize(img, erase, np.array([9, 10], dtype=np.uint64), 3, (0.5,) * 3, (0.5,) * 3)
     plain = (200 / 255 - 0.5) / 0.5
     assert np.allclose(out[1], plain) and np.allclose(out[0, :, :4], plain)
     box = out[0, :, 4:24, 5:27]
@@ -140,20 +140,20 @@ def test_erasing_noise_is_standard_normal():
 
 
 @pytest.mark.parametrize("c_in,channels", [(1, 1), (1, 3), (3, 3)])
-def test_triton_finish_equals_the_reference_bit_for_bit(c_in, channels):
-    from fdsl_gen.augment import finish_triton
+def test_triton_normalize_equals_the_reference_bit_for_bit(c_in, channels):
+    from fdsl_gen.augment import normalize_triton
 
     r = np.random.default_rng(c_in * 10 + channels)
     images = r.integers(0, 256, (4, c_in, 36, 36)).astype(np.uint8)
     erase = np.array([[0, 0, 36, 36], [3, 4, 20, 30], [0, 0, 0, 0], [10, 0, 5, 36]])  # whole, part, none, rows
     seeds = r.integers(0, 2**64, 4, dtype=np.uint64)
     mean, std = IMAGENET_MEAN[:channels], (0.229, 0.224, 0.225)[:channels]
-    want = finish_ref.finish(images, erase, seeds, channels, mean, std)
+    want = normalize_ref.normalize(images, erase, seeds, channels, mean, std)
     src = torch.from_numpy(images).to(DEVICE)
-    got = finish_triton.finish(src, erase, seeds, channels, mean, std).cpu().numpy()
+    got = normalize_triton.normalize(src, erase, seeds, channels, mean, std).cpu().numpy()
     np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
     for dtype in (torch.float16, torch.bfloat16):
-        got = finish_triton.finish(src, erase, seeds, channels, mean, std, dtype, channels_last=True).cpu()
+        got = normalize_triton.normalize(src, erase, seeds, channels, mean, std, dtype, channels_last=True).cpu()
         assert got.is_contiguous(memory_format=torch.channels_last)
         assert torch.equal(got.contiguous().view(torch.int16), torch.from_numpy(want).to(dtype).view(torch.int16))
 

@@ -11,13 +11,13 @@ import subprocess
 import pytest
 
 import fdsl_gen
-from fdsl_gen.backends import cuda
+from fdsl_gen.backends import cuda_modules
 
 NVCC = shutil.which("nvcc")
 
 
 def test_every_database_has_its_cu_file():
-    root = cuda.csrc_dir()
+    root = cuda_modules.csrc_dir()
     keys = fdsl_gen.list_databases()
     assert sorted(p.stem for p in root.glob("*.cu")) == sorted(keys)
     for key in keys:
@@ -28,8 +28,8 @@ def test_every_database_has_its_cu_file():
 @pytest.mark.skipif(NVCC is None, reason="nvcc is not installed here")
 @pytest.mark.parametrize("key", fdsl_gen.list_databases())
 def test_compiles_for_hopper_without_spills(key, tmp_path):
-    root = cuda.csrc_dir()
-    r = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "--std=c++17", f"-I{root}", *cuda.NVRTC_OPTIONS[1:],
+    root = cuda_modules.csrc_dir()
+    r = subprocess.run([NVCC, "-arch=sm_90", "-cubin", "--std=c++17", f"-I{root}", *cuda_modules.NVRTC_OPTIONS[1:],
                         "-Xptxas", "-v", "-o", str(tmp_path / f"{key}.cubin"), str(root / f"{key}.cu")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -42,11 +42,11 @@ def test_compiles_for_hopper_without_spills(key, tmp_path):
 
 def test_sources_digest_changes_with_a_header(tmp_path, monkeypatch):
     copy = tmp_path / "csrc"
-    shutil.copytree(cuda.csrc_dir(), copy)
-    monkeypatch.setattr(cuda, "csrc_dir", lambda: copy)
-    before = cuda.sources_digest()
+    shutil.copytree(cuda_modules.csrc_dir(), copy)
+    monkeypatch.setattr(cuda_modules, "csrc_dir", lambda: copy)
+    before = cuda_modules.sources_digest()
     (copy / "common" / "philox.cuh").write_text((copy / "common" / "philox.cuh").read_text() + "\n// edited\n")
-    assert cuda.sources_digest() != before
+    assert cuda_modules.sources_digest() != before
 
 
 def test_importing_compiles_nothing_and_failures_are_remembered(monkeypatch):
@@ -56,11 +56,11 @@ def test_importing_compiles_nothing_and_failures_are_remembered(monkeypatch):
         calls.append(key)
         raise RuntimeError("nvrtc: error")
 
-    monkeypatch.setattr(cuda, "_compile", broken)
-    monkeypatch.setattr(cuda, "_failures", {})
+    monkeypatch.setattr(cuda_modules, "_compile", broken)
+    monkeypatch.setattr(cuda_modules, "_failures", {})
     for _ in range(2):
         with pytest.raises(fdsl_gen.UsageError, match="failed to build"):
-            cuda.module("fractaldb")
+            cuda_modules.module("fractaldb")
     assert calls == ["fractaldb"]
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from fdsl_gen.databases.ifs2d import render_ref as ref
 from fdsl_gen.databases.ifs2d.batch import RenderSettings
-from fdsl_gen.databases.ifs2d.fixed import COLOR_TABLE, map_sequence
+from fdsl_gen.databases.ifs2d.draw_constants import COLOR_TABLE, map_sequence
 
 
 def system(*maps):

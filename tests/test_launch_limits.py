@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fdsl_gen.backends.kernels import ALIGN, grid_limits, pack_layout
+from fdsl_gen.backends.cuda_runner import ALIGN, grid_limits, pack_layout
 
 MAX_SHARED = 227 * 1024
 N = 100_000

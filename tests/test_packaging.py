@@ -31,7 +31,7 @@ def test_wheel_ships_cuda_sources_and_data(wheel):
 
 def test_installed_package_finds_its_sources(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path)
-    code = "from fdsl_gen.backends import cuda; print(cuda.csrc_dir())"
+    code = "from fdsl_gen.backends import cuda_modules; print(cuda_modules.csrc_dir())"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr

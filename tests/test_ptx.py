@@ -16,7 +16,7 @@ import sys
 import pytest
 
 import fdsl_gen
-from fdsl_gen.backends import cuda, ptx
+from fdsl_gen.backends import cuda_modules, ptx
 
 KERNELS = {"IFS2D": ("trace", "coords", "raster", "fill"), "CONTOUR": ("render",),
            "IFS3D": ("models", "views", "evaluate")}
@@ -44,7 +44,7 @@ def written(tmp_path_factory):
 def test_nvrtc_ptx_is_exact(key, written):
     out, found = written
     text = (out / f"{key}.ptx").read_text()
-    family = re.search(r"(\w+)_KERNELS\(", (cuda.csrc_dir() / f"{key}.cu").read_text()).group(1)
+    family = re.search(r"(\w+)_KERNELS\(", (cuda_modules.csrc_dir() / f"{key}.cu").read_text()).group(1)
     assert sorted(ptx.entries(text)) == sorted(f"{key}_{name}" for name in KERNELS[family])
     assert ".target sm_90" in text and ("mul.rn.f64" in text or "mul.rn.f32" in text)
     assert found[f"{key}.ptx"] == {} and ptx.inexact(text) == {}
@@ -64,7 +64,7 @@ def test_the_check_finds_fused_and_approximate_instructions():
     fast = ptx.nvrtc_compile(PLANTED, "planted.cu", ["--use_fast_math", "-arch=compute_90"])
     found = ptx.inexact(fast)
     assert any(op.startswith("fma.") for op in found) and any(".approx" in op for op in found), found
-    exact = ptx.nvrtc_compile(PLANTED, "planted.cu", [*cuda.NVRTC_OPTIONS, "-arch=compute_90"])
+    exact = ptx.nvrtc_compile(PLANTED, "planted.cu", [*cuda_modules.NVRTC_OPTIONS, "-arch=compute_90"])
     assert ptx.inexact(exact) == {} and "div.rn.f32" in exact and "sqrt.rn.f64" in exact
 
 

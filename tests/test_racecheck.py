@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fdsl_gen
-from fdsl_gen.backends import cuda, host_runner, kernels
+from fdsl_gen.backends import cuda_modules, cuda_runner, host_runner
 from fdsl_gen.backends.host_runner import HostRunner, RaceError
 
 from .conftest import VARIANTS
@@ -40,7 +40,7 @@ def install(monkeypatch):
 
     real = backends.unavailable_reason
     monkeypatch.setattr(backends, "unavailable_reason", lambda name: None if name == "cuda" else real(name))
-    return lambda runner: monkeypatch.setattr(kernels, "CudaRunner", lambda: runner)
+    return lambda runner: monkeypatch.setattr(cuda_runner, "CudaRunner", lambda: runner)
 
 
 def renders(key, options, n=3):
@@ -55,7 +55,7 @@ def renders(key, options, n=3):
 
 
 def render_kernels(key):
-    family = re.search(r"(\w+)_KERNELS\(", (cuda.csrc_dir() / f"{key}.cu").read_text()).group(1)
+    family = re.search(r"(\w+)_KERNELS\(", (cuda_modules.csrc_dir() / f"{key}.cu").read_text()).group(1)
     return {f"{key}_{name}" for name in RENDER_KERNELS[family]}
 
 
@@ -165,7 +165,7 @@ LOCAL = {"cum"}  # pointers to a thread's own arrays, which no other thread sees
 @pytest.mark.parametrize("header", HEADERS)
 def test_device_code_reaches_memory_only_through_tracked_pointers(header):
     """A raw pointer would bypass the checker: device code holds gmem<T> and smem<T> only."""
-    text = (cuda.csrc_dir() / "common" / header).read_text()
+    text = (cuda_modules.csrc_dir() / "common" / header).read_text()
     device_code = re.sub(r"//[^\n]*", "", re.split(r"#define \w+_PARAMS", text)[0])  # before the kernels
     assert "gmem<" in device_code
     assert set(RAW_POINTER.findall(device_code)) <= LOCAL, "raw pointers in device code"
@@ -185,7 +185,7 @@ def phases(body: str, barrier: str) -> list[list[str]]:
 @pytest.mark.parametrize("header", HEADERS)
 def test_host_drivers_phases_are_the_kernels_barriers(header):
     """The checker judges the host drivers' phases: they must split each kernel where __syncthreads() does."""
-    text = (cuda.csrc_dir() / "common" / header).read_text()
+    text = (cuda_modules.csrc_dir() / "common" / header).read_text()
     host, device = re.search(r"#ifndef __CUDACC__\n(.*?)#else\n(.*?)#endif", text, re.S).groups()
     name = re.compile(r"\s*(?:__global__ )?void (?:__launch_bounds__\([^)]*\) )?prefix##_(\w+?)(?:_host)?\(")
     host, device = ({name.match(k).group(1): k for k in section.split('extern "C"')[1:]} for section in (host, device))

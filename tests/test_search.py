@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fdsl_gen.databases.ifs2d import render_numba, render_ref
-from fdsl_gen.databases.ifs2d.fixed import map_sequence
+from fdsl_gen.databases.ifs2d.draw_constants import map_sequence
 from fdsl_gen.databases.ifs2d.search import SearchConfig, native_candidates, run_search
 from fdsl_gen.databases.ifs_table import IFSTable
 from fdsl_gen.databases.table_cache import PUBLISHED_TABLE_PATH

@@ -5,7 +5,7 @@
 Every database renders its first and last self-check configurations on `cuda` (written and freshly
 re-keyed instances: the trace/coords/raster kernels with one band and with several, render,
 models/views), runs its search kernel (fill, evaluate), and the renders go through the Triton
-augmentation (crop + resample, finish). Exits 0 when everything ran; the sanitizer's own exit code
+augmentation (crop + resample, normalisation and erasing). Exits 0 when everything ran; the sanitizer's own exit code
 reports what it found.
 """
 

@@ -3,7 +3,7 @@
 Box–Muller, z = sqrt(-2 ln u1) · cos(2π i2 / 2³²) with u1 = (float32(i1) + 1) · 2⁻³², built only from
 IEEE basic operations (+, -, *, correctly rounded / and sqrt, integer and bit operations), each in a
 fixed order and never fused, so NumPy float32 (elementwise ops are correctly rounded) and a GPU kernel
-compiled without FMA contraction (`finish_triton`) give the same bits. `finish_triton` must equal this
+compiled without FMA contraction (`normalize_triton`) give the same bits. `normalize_triton` must equal this
 file bit for bit; tests/test_augment.py checks both that and the accuracy below.
 
 ln x (x in (0, 1], normal): x = 2^e · m with m in [√½, √2) from the exponent and mantissa bits;

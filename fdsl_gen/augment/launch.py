@@ -9,7 +9,7 @@ int64 in the kernels.
 
 from __future__ import annotations
 
-from ..backends.kernels import grid_limits
+from ..backends.cuda_runner import grid_limits
 
 # every launch and every PTX_SPECS compilation: no multiply-add is contracted into an FMA (the NumPy
 # references round each product and each sum)

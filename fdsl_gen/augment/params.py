@@ -1,6 +1,6 @@
 """Per-sample augmentation parameters: NumPy draws from Philox, applied later by the pipeline.
 
-Sample g (the stream's draw id, a 64-bit index) reads a fixed block of words keyed by (seed, "augment")
+Sample g (the stream's sample id, a 64-bit index) reads a fixed block of words keyed by (seed, "augment")
 at counter (g mod 2**32, g >> 32), so its parameters depend on nothing else: not the batch, the rank
 or the backend. The laws are timm 0.4.12's (the transform every FDSL paper trained with):
 
@@ -125,7 +125,7 @@ def randaugment(words: np.ndarray, config: AugmentConfig) -> tuple[np.ndarray, n
 
 
 def draw(seed: int, sample_ids, native_hw: tuple[int, int], config: AugmentConfig) -> AugmentParams:
-    """The augmentation parameters of samples `sample_ids` (int [B], the stream's draw ids)."""
+    """The augmentation parameters of samples `sample_ids` (int [B], the stream's sample ids)."""
     g = np.asarray(sample_ids, dtype=np.uint64).reshape(-1)
     words = rng.philox_words(seed, rng.stream_id(STREAM), g & np.uint64(0xFFFFFFFF), g >> np.uint64(32), N_WORDS)
     words = words.reshape(g.shape[0], N_WORDS)

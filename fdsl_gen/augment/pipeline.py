@@ -2,8 +2,8 @@
 
 native uint8 [B, C, H, W] → crop + resample + flips (uint8, as Pillow's resize) → RandAugment (uint8)
 → normalise, gray → channels, random erasing → dtype and layout. Parameters come from `params.draw`
-(per sample, from the stream's draw ids). CUDA tensors take the fast path (Triton resample, batched
-torch RandAugment, Triton finish); anything else the NumPy references, which the fast path is tested
+(per sample, from the stream's sample ids). CUDA tensors take the fast path (Triton resample, batched
+torch RandAugment, Triton normalisation and erasing); anything else the NumPy references, which the fast path is tested
 against (tests/test_augment.py).
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import finish_ref, randaugment_ref, resample_ref
+from . import normalize_ref, randaugment_ref, resample_ref
 from .. import backends
-from ..backends.kernels import to_device
+from ..backends.cuda_runner import to_device
 from .config import AugmentConfig
 from .params import AugmentParams
 
@@ -47,21 +47,21 @@ def augment(images, params: AugmentParams, config: AugmentConfig, impl: str = "a
     out_hw = (config.size, config.size)
     dtype = TORCH_DTYPES[config.dtype]
     if impl == "fast":
-        from . import finish_triton, randaugment_torch, resample_triton
+        from . import normalize_triton, randaugment_torch, resample_triton
 
         src = images if isinstance(images, torch.Tensor) else torch.from_numpy(images)
         small = resample_triton.resample(src, params.boxes, params.flips, out_hw, config.interpolation,
                                          channels=channels)
         if params.ops.shape[1]:
             small = randaugment_torch.apply(small, params.ops, params.args, config.fill[:channels])
-        return finish_triton.finish(small, params.erase, params.noise_seed, config.channels, config.mean, config.std,
+        return normalize_triton.normalize(small, params.erase, params.noise_seed, config.channels, config.mean, config.std,
                                     dtype, config.channels_last)
     array = images if isinstance(images, np.ndarray) else images.cpu().numpy()
     small = resample_ref.resample(array, params.boxes, params.flips, out_hw, config.interpolation,
                                   channels=channels)
     if params.ops.shape[1]:
         small = randaugment_ref.apply(small, params.ops, params.args, config.fill[:channels])
-    out = torch.from_numpy(finish_ref.finish(small, params.erase, params.noise_seed, config.channels,
+    out = torch.from_numpy(normalize_ref.normalize(small, params.erase, params.noise_seed, config.channels,
                                              config.mean, config.std)).to(dtype)
     if config.channels_last:
         out = out.contiguous(memory_format=torch.channels_last)

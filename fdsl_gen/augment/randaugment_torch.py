@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from fdsl_gen.augment import randaugment_ref as ref
-from fdsl_gen.backends.kernels import to_device
+from fdsl_gen.backends.cuda_runner import to_device
 
 
 def _as_numpy(a, dtype) -> np.ndarray:

@@ -24,7 +24,7 @@ def resample(images, boxes, flips, out_hw: tuple[int, int], mode: str = "bicubic
              out_dtype=np.uint8):
     """`resample_ref.resample` for NumPy arrays or torch tensors (Triton on a GPU): uint8 [B, channels, h, w].
 
-    `out_dtype` must be uint8 (float outputs are `finish`'s job); it is accepted for callers that name it.
+    `out_dtype` must be uint8 (float outputs are `normalize`'s job); it is accepted for callers that name it.
     """
     if np.dtype(out_dtype) != np.uint8:
         raise ValueError(f"resampling writes uint8 (Pillow's 8-bit algorithm), not {np.dtype(out_dtype)}")

@@ -22,7 +22,7 @@ import torch
 import triton
 import triton.language as tl
 
-from ..backends.kernels import to_device
+from ..backends.cuda_runner import to_device
 from . import launch
 from .resample_ref import MODES, PRECISION_BITS, ksize
 

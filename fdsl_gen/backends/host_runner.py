@@ -1,6 +1,6 @@
 """The project's CUDA kernels compiled for the CPU with csrc/common/host_shim.h, for the tests.
 
-`HostRunner` takes the same launch descriptions as `kernels.CudaRunner` (module, kernel, grid, block,
+`HostRunner` takes the same launch descriptions as `cuda_runner.CudaRunner` (module, kernel, grid, block,
 shared memory, typed arguments) and calls the kernel's host driver, which runs every block and thread
 in turn, phase by phase: the launch code of each backend (array set-up, packed uploads, chunking,
 bands, fallbacks) is thereby tested without a GPU, against the NumPy reference.
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import _env
-from . import cuda
-from .kernels import grid_limits, pack_into, pack_layout
+from . import cuda_modules
+from .cuda_runner import grid_limits, pack_into, pack_layout
 
 _CTYPES = {"p": ctypes.c_void_p, "i": ctypes.c_int32, "u": ctypes.c_uint32, "d": ctypes.c_double}
 _SAME_VALUE, _RACE, _STRAY = 1, 2, 3  # the checker's count indices (racecheck.h: Verdict)
@@ -56,8 +56,8 @@ def host_library(source: str, check: bool = False) -> ctypes.CDLL:
 
     `check` selects the race-checking build. Floating point stays exact: nothing is contracted.
     """
-    path, root = Path(source), cuda.csrc_dir()
-    digest = hashlib.sha256(f"{cuda.sources_digest()} {check} ".encode() + path.read_bytes()).hexdigest()[:16]
+    path, root = Path(source), cuda_modules.csrc_dir()
+    digest = hashlib.sha256(f"{cuda_modules.sources_digest()} {check} ".encode() + path.read_bytes()).hexdigest()[:16]
     out = _env.cache_dir() / "host-shim" / f"{path.stem}{'-racecheck' if check else ''}-{digest}.so"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ class HostRunner:
         return array
 
     def launch(self, key: str, name: str, grid, block: int, smem: int, signature: str, args: list) -> None:
-        lib = host_library(str(Path(self.sources or cuda.csrc_dir()) / f"{key}.cu"), self.check)
+        lib = host_library(str(Path(self.sources or cuda_modules.csrc_dir()) / f"{key}.cu"), self.check)
         fn = getattr(lib, f"{name}_host")
         kinds = ["i", "i", "i", "i", *signature.split()]
         fn.argtypes = [_CTYPES[k] for k in kinds]

@@ -1,7 +1,7 @@
 """The PTX of every kernel for Hopper (sm_90), made without a GPU, and the check that it computes exactly.
 
 CUDA kernels: `csrc/<key>.cu` compiled by NVRTC itself (libnvrtc through ctypes: the `nvidia-cuda-nvrtc`
-wheel, CuPy's toolkit or a CUDA installation) with the production options of `cuda.NVRTC_OPTIONS`, the
+wheel, CuPy's toolkit or a CUDA installation) with the production options of `cuda_modules.NVRTC_OPTIONS`, the
 include folder and the sources' digest, for compute_90. Triton kernels: every entry of each Triton
 module's `PTX_SPECS` compiled by `triton.compile` for the sm_90 target with the production launch
 options. Neither needs a GPU or a driver.
@@ -24,10 +24,10 @@ import re
 import sys
 from pathlib import Path
 
-from . import cuda
+from . import cuda_modules
 
 ARCH = 90
-TRITON_MODULES = ("fdsl_gen.augment.resample_triton", "fdsl_gen.augment.finish_triton")
+TRITON_MODULES = ("fdsl_gen.augment.resample_triton", "fdsl_gen.augment.normalize_triton")
 
 _MNEMONIC = re.compile(r"^\s*(?:@!?%\w+\s+)?([a-z][\w.]*)")
 _FLOAT = re.compile(r"\.(?:f16|bf16|f32|f64)(?:x2)?(?:\.|$)")
@@ -85,8 +85,8 @@ def nvrtc_library() -> ctypes.CDLL:
 
 def nvrtc_ptx(key: str, arch: int = ARCH) -> str:
     """The PTX NVRTC makes of csrc/<key>.cu with the production options, for compute_<arch>."""
-    options = [*cuda.compile_options(), f"-arch=compute_{arch}"]
-    return nvrtc_compile((cuda.csrc_dir() / f"{key}.cu").read_text(), f"{key}.cu", options)
+    options = [*cuda_modules.compile_options(), f"-arch=compute_{arch}"]
+    return nvrtc_compile((cuda_modules.csrc_dir() / f"{key}.cu").read_text(), f"{key}.cu", options)
 
 
 def nvrtc_compile(code: str, name: str, options: list[str]) -> str:
@@ -145,7 +145,7 @@ def triton_ptx(fn, signature: dict, constexprs: dict, options: dict | None = Non
 
 def write_all(directory: Path, log=print) -> dict[str, dict[str, int]]:
     """Write <kernel>.ptx for every NVRTC module and Triton specialisation; returns {file: inexact(ptx)}."""
-    from .cuda import csrc_dir
+    from .cuda_modules import csrc_dir
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -79,9 +79,10 @@ class Database(ABC):
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None):
         """Render with a resolved backend: uint8 [B, C, H, W], a NumPy array (CPU) or a CUDA torch tensor.
 
-        `variants` (uint32 [B] or None) replaces the instance id in the key of the render's own randomness
-        (patch patterns, orbit noise and grays, view jitter), so the stream can render a sample afresh;
-        None renders the instance as written to disk.
+        The render's own randomness (patch patterns, orbit noise and grays, view jitter) is keyed by
+        (category, variant). The variant of a written image comes from its instance id (the instance
+        itself, or fractaldb's instance // 4, whose flips share patterns); `variants` (uint32 [B]) replaces
+        it, so the stream can render a sample afresh. None renders the instances as written to disk.
         """
 
     @abstractmethod
@@ -118,9 +119,9 @@ class Database(ABC):
         backend = self.resolve_backend(backend)
         self.table(backend=backend)
         if backend == "cuda":
-            from ..backends import kernels
+            from ..backends import cuda_runner
 
-            self.device_table(kernels.CudaRunner())
+            self.device_table(cuda_runner.CudaRunner())
         return backend
 
     def device_table(self, runner):

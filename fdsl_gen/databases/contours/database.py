@@ -198,10 +198,10 @@ class ContourDatabase(Database):
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
         batch = self.batch(category_ids, instance_ids, variants)
         if backend == "cuda":
-            from ...backends import kernels
+            from ...backends import cuda_runner
             from . import render_cuda
 
-            runner = kernels.CudaRunner()
+            runner = cuda_runner.CudaRunner()
             return render_cuda.render(batch, self.settings(), runner, self.device_table(runner))
         module = importlib.import_module(f"{__package__}.render_{backend}")
         return module.render(batch, self.settings())

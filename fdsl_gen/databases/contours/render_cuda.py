@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends import kernels
+from ...backends import cuda_runner
 from ...errors import UsageError
 from .batch import ContourBatch, ContourSettings
 from .noise import GRADIENT
@@ -33,7 +33,7 @@ class VertexTables:
 
 def table_tables(vertices: np.ndarray, n1: np.ndarray, n2: np.ndarray, runner=None) -> VertexTables:
     """The vertex tables of every category (q [C], n1 [C], n2 [C]), uploaded once."""
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     flat, offset = vertex_tables(vertices, n1, n2)
     (tables,) = runner.upload(flat)
     return VertexTables(tables, offset)
@@ -57,7 +57,7 @@ def render(batch: ContourBatch, settings: ContourSettings, runner=None, tables: 
     """
     if batch.mt_state is not None:  # the replay's MT19937 stream is sequential per image: CPU backends only
         raise UsageError("the cuda backend cannot replay the released scripts (--search published): use numba")
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     max_q = int(batch.vertices.max())
     if max_q > MAX_VERTICES:
         raise UsageError(f"the CUDA contour kernel draws at most {MAX_VERTICES} vertices per orbit, got {max_q}")

@@ -59,12 +59,12 @@ class ExFractalDB(IFS3DDatabase):
     def n_instances(self) -> int:
         return self.config.instances or (MODELS * camera.VIEWS if self.config.views == "fixed" else 1000)
 
-    def _instances(self, category_ids, instance_ids, view_keys) -> tuple[np.ndarray, np.ndarray]:
+    def _instances(self, category_ids, instance_ids, variants) -> tuple[np.ndarray, np.ndarray]:
         if self.config.views == "random":
-            mvps = camera.sphere_mvps(self.config.seed, "exfractaldb/view", category_ids, view_keys)
+            mvps = camera.sphere_mvps(self.config.seed, "exfractaldb/view", category_ids, variants)
             return instance_ids % MODELS, mvps
         models, views = np.divmod(instance_ids, camera.VIEWS)
-        jitter = camera.jitter(self.config.seed, "exfractaldb/jitter", category_ids, view_keys)
+        jitter = camera.jitter(self.config.seed, "exfractaldb/jitter", category_ids, variants)
         return models, camera.orbit_mvps(camera.fixed_view_angles(views, jitter))
 
     def relative_path(self, category: int, instance: int) -> str:

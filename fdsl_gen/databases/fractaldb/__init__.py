@@ -15,7 +15,7 @@ import numpy as np
 from ...errors import UsageError
 from ...registry import register_database
 from ..ifs2d.database import SearchedIFSDatabase
-from ..ifs2d.fixed import draw_type_parts
+from ..ifs2d.draw_constants import draw_type_parts
 from ..ifs2d.weights import apply_weights, weights_table
 
 FLIPS = 4
@@ -64,13 +64,13 @@ class FractalDB(SearchedIFSDatabase):
         return self._n_instances
 
     def _instance_parts(self, instances: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        render_ids, flips = np.divmod(instances, FLIPS)
-        return render_ids // self.redraws, flips, render_ids
+        variants, flips = np.divmod(instances, FLIPS)
+        return variants // self.redraws, flips, variants
 
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         return apply_weights(self.table().system(category), self.weights[weight_row])
 
     def relative_path(self, category: int, instance: int) -> str:
-        render_id, flip = divmod(instance, FLIPS)
-        row, redraw = divmod(render_id, self.redraws)
+        variant, flip = divmod(instance, FLIPS)
+        row, redraw = divmod(variant, self.redraws)
         return f"{category:05d}/{category:05d}_{row:02d}_count_{redraw}_flip{flip}.png"

@@ -17,7 +17,7 @@ from ... import rng
 from ...errors import UsageError
 from .._base import SIZE_RANGE, Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
-from .fixed import DRAW_TYPES, PAD, draw_type_parts, map_sequence
+from .draw_constants import DRAW_TYPES, PAD, draw_type_parts, map_sequence
 from .search import SEARCH_MODES, SearchConfig, run_search
 from ..ifs_table import IFSTable, load_table_file
 from ..table_cache import PUBLISHED_TABLE_PATH, category_table
@@ -82,8 +82,8 @@ class IFS2DDatabase(Database):
         return self.config.instances or 1
 
     def _instance_parts(self, instances: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(weight rows, flips 0..3, render ids) of instance ids (int64 [B] each); a render id keys its
-        patch patterns.
+        """(weight rows, flips 0..3, variants) of instance ids (int64 [B] each); the variant keys the
+        patch patterns (fractaldb: its four flips share one).
 
         By default instance i is patch redraw i of weight row 0, unflipped (2D-OFDB, 1p-frac).
         """
@@ -109,19 +109,18 @@ class IFS2DDatabase(Database):
                               database=self.key)
 
     def _render(self, category_ids: np.ndarray, instance_ids: np.ndarray, backend: str, variants=None) -> np.ndarray:
-        rows, flips, render_ids = self._instance_parts(instance_ids)
-        if variants is not None:
-            render_ids = variants.astype(np.int64)
+        rows, flips, written = self._instance_parts(instance_ids)
+        variants = written if variants is None else variants.astype(np.int64)
         systems, n_maps, used = self._packed_systems()
         ids = np.searchsorted(used, rows) * self.n_categories + category_ids  # a row of the packed systems
         table_index, system_of = np.unique(ids, return_inverse=True)
         batch = IFSBatch(systems[table_index], n_maps[table_index], system_of.astype(np.int64), flips,
-                         np.stack([category_ids, render_ids], axis=1).astype(np.uint32), table_index)
+                         np.stack([category_ids, variants], axis=1).astype(np.uint32), table_index)
         if backend == "cuda":
             from . import render_cuda
-            from ...backends import kernels
+            from ...backends import cuda_runner
 
-            runner = kernels.CudaRunner()
+            runner = cuda_runner.CudaRunner()
             return render_cuda.render(batch, self.settings(), runner, self.device_table(runner))
         return backend_module(backend).render(batch, self.settings())
 

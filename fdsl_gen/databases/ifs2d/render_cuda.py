@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends import kernels
+from ...backends import cuda_runner
 from .batch import IFSBatch, RenderSettings
-from .fixed import COLOR_TABLE, map_sequence
+from .draw_constants import COLOR_TABLE, map_sequence
 
 CHUNK = 1024  # points per checkpoint (a multiple of 4: a chunk starts at a Philox step)
 TRACE_THREADS = 128
@@ -97,7 +97,7 @@ def trace(systems: np.ndarray, n_maps: np.ndarray, n_points: int, runner=None, k
     With `size`, also keep every point's pixel coordinates (the coords kernel over the whole table), so that
     renders run the raster only.
     """
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     n_sys = systems.shape[0]
     d_systems, d_maps, d_rows, d_index = runner.upload(systems, n_maps.astype(np.int64), np.zeros(n_sys, np.int64),
                                                        np.arange(n_sys, dtype=np.int64))
@@ -125,7 +125,7 @@ def render(batch: IFSBatch, settings: RenderSettings, runner=None, traced: Trace
     `traced` holds the traces of a table that `batch.table_index` points into (a database's); without
     it the batch's own systems are traced here, which reads their finiteness back (one wait).
     """
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     key, n, size = settings.database, settings.n_points, settings.size
     if traced is None:
         traced, table_index = trace(batch.systems, batch.n_maps, n, runner, key), np.arange(batch.systems.shape[0])
@@ -189,7 +189,7 @@ def _redraw_on_cpu(batch: IFSBatch, settings: RenderSettings, systems: np.ndarra
 def point_fill_counts(systems: np.ndarray, n_maps: np.ndarray, u: np.ndarray, u_row: np.ndarray, size: int,
                       pad: int, runner=None, key: str = "fractaldb") -> np.ndarray:
     """Distinct lit pixels of each system's point render (int64 [U]), as `render_numba.point_fill_counts`."""
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     n_sys, n = systems.shape[0], u.shape[1]
     d_systems, d_maps, d_u, d_row = runner.upload(systems, n_maps.astype(np.int64), u, u_row.astype(np.int64))
     checkpoints, bounds, finite, n_chunks = _trace(runner, key, d_systems, d_maps, d_u, d_row, n_sys, n)

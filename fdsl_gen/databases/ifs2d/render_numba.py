@@ -19,7 +19,7 @@ import numpy as np
 from ...backends.numba_parallel import parallel_jit
 from ...backends.numba_philox import bounded, philox4x32_10
 from .batch import IFSBatch, RenderSettings
-from .fixed import COLOR_TABLE, GRAY, map_sequence
+from .draw_constants import COLOR_TABLE, GRAY, map_sequence
 from .chaos_numba import _points
 
 _jit = nb.njit(cache=True, error_model="numpy", nogil=True)
@@ -45,11 +45,11 @@ def _points_kernel(systems, n_maps, u, size, pad, workers, px, py, count):
 
 
 @_jit
-def _patterns(seed, stream, category, render_id, m, out):
+def _patterns(seed, stream, category, variant, m, out):
     """The 9-bit patch patterns of one render (1..511, one Philox word per point) into out[:m]."""
     for step in range((m + 3) // 4):
         s = np.uint64(step)
-        w0, w1, w2, w3 = philox4x32_10(s & _MASK, s >> np.uint64(32), render_id, category, seed, stream)
+        w0, w1, w2, w3 = philox4x32_10(s & _MASK, s >> np.uint64(32), variant, category, seed, stream)
         base = step * 4
         out[base] = 1 + bounded(w0, 511)
         out[base + 1] = 1 + bounded(w1, 511)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import rng
 from .batch import IFSBatch, RenderSettings
-from .fixed import COLOR_TABLE, GRAY, map_sequence
+from .draw_constants import COLOR_TABLE, GRAY, map_sequence
 
 NAN_BACKOFF = 100  # points dropped before the first NaN
 
@@ -98,9 +98,9 @@ def points(system: np.ndarray, u: np.ndarray, size: int, pad: int) -> tuple[np.n
     return rescale_axis(xs, size, pad), rescale_axis(ys, size, pad)
 
 
-def patch_patterns(seed: int, stream: int, category: int, render_id: int, n: int) -> np.ndarray:
+def patch_patterns(seed: int, stream: int, category: int, variant: int, n: int) -> np.ndarray:
     """The 9-bit patterns (int64 [n], each in 1..511) of one render, one 32-bit word per point."""
-    return 1 + rng.bounded(rng.philox_words(seed, stream, category, render_id, n), 511)
+    return 1 + rng.bounded(rng.philox_words(seed, stream, category, variant, n), 511)
 
 
 def rasterize(

@@ -25,7 +25,7 @@ import numpy as np
 
 from ... import rng
 from .batch import MAX_MAPS, pack_systems
-from .fixed import PAD, map_sequence
+from .draw_constants import PAD, map_sequence
 from ..ifs_table import IFSTable
 
 SEARCH_MODES = ("published", "native")

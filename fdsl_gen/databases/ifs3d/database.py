@@ -47,10 +47,10 @@ class IFS3DDatabase(Database):
 
     @abstractmethod
     def _instances(self, category_ids: np.ndarray, instance_ids: np.ndarray,
-                   view_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   variants: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(models = weight rows [B], projection-view matrices [B, 4, 4]) of these instances.
 
-        view_keys [B] key the random part of each view (the instance ids, or the stream's variants).
+        variants [B] key the random part of each view (the instance ids as written, or the stream's fresh ones).
         """
 
     @property
@@ -130,10 +130,10 @@ class IFS3DDatabase(Database):
         batch = ViewBatch(packed, n_maps, np.stack([cats, weight_rows], axis=1).astype(np.uint32),
                           system_of.astype(np.int64), mvps)
         if backend == "cuda":
-            from ...backends import kernels
+            from ...backends import cuda_runner
             from . import render_cuda
 
-            runner = kernels.CudaRunner()
+            runner = cuda_runner.CudaRunner()
             table = self.device_table(runner)
             if table is not None:
                 used, built = table

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends import kernels
+from ...backends import cuda_runner
 from .batch import Settings3D, ViewBatch
 
 MODEL_THREADS = 64
@@ -42,7 +42,7 @@ class Models:
 def build_models(systems: np.ndarray, n_maps: np.ndarray, keys: np.ndarray, settings: Settings3D,
                  runner=None) -> Models:
     """Run the models kernel for systems [T, 7, 13] keyed by keys [T, 2] (one thread per model)."""
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     key, n_sys = settings.database, systems.shape[0]
     d_systems, d_maps, d_keys = runner.upload(systems, n_maps.astype(np.int64), keys.astype(np.uint32))
     points = runner.empty((n_sys, 3, settings.n_points - 1), np.float32)
@@ -59,7 +59,7 @@ def render(batch: ViewBatch, settings: Settings3D, runner=None, models: Models |
     `models` holds the models of a table that `batch.model_index` points into (a database's); without it
     the batch's own models are built here.
     """
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     key = settings.database
     if models is None:
         models, index = build_models(batch.systems, batch.n_maps, batch.model_key, settings, runner), batch.system_of
@@ -76,7 +76,7 @@ def render(batch: ViewBatch, settings: Settings3D, runner=None, models: Models |
 def evaluate(systems: np.ndarray, n_maps: np.ndarray, keys: np.ndarray, settings: Settings3D, threshold: float,
              runner=None) -> np.ndarray:
     """Search acceptance of candidates: bool [U]; equals `render_ref.evaluate`."""
-    runner = runner or kernels.CudaRunner()
+    runner = runner or cuda_runner.CudaRunner()
     key, n_sys = settings.database, systems.shape[0]
     d_systems, d_maps, d_keys = runner.upload(systems, n_maps.astype(np.int64), keys.astype(np.uint32))
     accepted = runner.empty((n_sys,), np.int32)

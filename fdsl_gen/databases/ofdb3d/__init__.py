@@ -49,8 +49,8 @@ class OFDB3D(IFS3DDatabase):
     def n_instances(self) -> int:
         return self.config.instances or camera.VIEWS
 
-    def _instances(self, category_ids, instance_ids, view_keys) -> tuple[np.ndarray, np.ndarray]:
-        jitter = camera.jitter(self.config.seed, "ofdb3d/jitter", category_ids, view_keys)
+    def _instances(self, category_ids, instance_ids, variants) -> tuple[np.ndarray, np.ndarray]:
+        jitter = camera.jitter(self.config.seed, "ofdb3d/jitter", category_ids, variants)
         return np.zeros_like(category_ids), camera.orbit_mvps(camera.fixed_view_angles(instance_ids, jitter))
 
     def relative_path(self, category: int, instance: int) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cuda
+from . import cuda_modules
 
 ALIGN = 256  # byte alignment of each array inside a packed upload (any C type, coalesced loads)
 _NUMPY = {"i": np.int32, "u": np.uint32, "d": np.float64}
@@ -122,9 +122,9 @@ class CudaRunner:
 
         values = [np.uint64(a.data_ptr()) if kind == "p" else _NUMPY[kind](a)
                   for kind, a in zip(signature.split(), args)]
-        stream = cuda.torch_stream()
+        stream = cuda_modules.torch_stream()
         with cupy.cuda.Device(self.device.index), stream:  # the function and its attribute on this device
-            kernel = cuda.kernel(key, name)
+            kernel = cuda_modules.kernel(key, name)
             opted = self._shared_opt_in.get((self.device.index, key, name), 48 * 1024)
             if smem > opted:  # a driver call: once per kernel and larger size, not per launch
                 kernel.max_dynamic_shared_size_bytes = smem

@@ -4,7 +4,7 @@ Nothing here runs at import. `module(key)` compiles `csrc/<key>.cu` the first ti
 text goes in through `RawModule(code=...)` with `-I csrc`, a hash of every source as a define so that a
 changed header forces a recompile past CuPy's cache, and `--fmad=false` so that no multiply-add is
 fused), keeps it, and remembers a failure instead of retrying it on every call. Kernels take torch
-tensors' device pointers as plain integers (`kernels.CudaRunner`).
+tensors' device pointers as plain integers (`cuda_runner.CudaRunner`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ order (timm's ToTensor + Normalize); a gray image gives `channels` equal planes.
 mode "pixel", on the normalised tensor). The noise of channel c, pixel (y, x) of a size S output reads
 Philox-4x32-10 at counter (offset, 0, 0, 0) (offset = (c·S + y)·S + x, low word first), key = the
 image's 64-bit noise seed (low, high words), and maps words (i1, i2) by `gauss_ref.normal`
-(Box–Muller from IEEE basic operations only). `finish_triton` must match this bit for bit, noise
+(Box–Muller from IEEE basic operations only). `normalize_triton` must match this bit for bit, noise
 included; float16/bfloat16 outputs are the float32 result rounded to nearest even.
 """
 
@@ -27,7 +27,7 @@ def noise(seed: int, channels: int, size: int, top: int, left: int, h: int, w: i
     return normal(i1, i2)
 
 
-def finish(images: np.ndarray, erase: np.ndarray, noise_seed: np.ndarray, channels: int, mean, std) -> np.ndarray:
+def normalize(images: np.ndarray, erase: np.ndarray, noise_seed: np.ndarray, channels: int, mean, std) -> np.ndarray:
     """Normalise, expand channels and erase a batch.
 
     Args:

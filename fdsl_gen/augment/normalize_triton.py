@@ -1,4 +1,4 @@
-"""Normalise + channels + random erasing + dtype + layout in one Triton kernel; must equal `finish_ref` bit for bit.
+"""Normalise + channels + random erasing + dtype + layout in one Triton kernel; must equal `normalize_ref` bit for bit.
 
 One program per (image, block of pixels). The erasing noise comes from Triton's Philox (`tl.randint4x`:
 counter (offset, 0, 0, 0) with the int64 offset split low word first, as Triton >= 3.4 does; key = the
@@ -17,7 +17,7 @@ import torch
 import triton
 import triton.language as tl
 
-from ..backends.kernels import to_device
+from ..backends.cuda_runner import to_device
 from . import gauss_ref as g
 from . import launch
 
@@ -84,7 +84,7 @@ def _to(value, dtype: tl.constexpr):
 
 
 @triton.jit
-def _finish_kernel(src_ptr, out_ptr, erase_ptr, seed_ptr, mean_ptr, std_ptr, C_IN, S, s_b, s_c, s_h, s_w,
+def _normalize_kernel(src_ptr, out_ptr, erase_ptr, seed_ptr, mean_ptr, std_ptr, C_IN, S, s_b, s_c, s_h, s_w,
                    C_OUT: tl.constexpr, BLOCK: tl.constexpr):
     b = tl.program_id(0).to(tl.int64)  # int64: every offset that counts images
     blk = tl.program_id(1) + tl.program_id(2) * tl.num_programs(1)
@@ -108,9 +108,9 @@ def _finish_kernel(src_ptr, out_ptr, erase_ptr, seed_ptr, mean_ptr, std_ptr, C_I
         tl.store(dst, _to(value, dst.dtype.element_ty), mask=live)
 
 
-def finish(images: torch.Tensor, erase, noise_seed, channels: int, mean, std, out_dtype=torch.float32,
+def normalize(images: torch.Tensor, erase, noise_seed, channels: int, mean, std, out_dtype=torch.float32,
            channels_last: bool = False) -> torch.Tensor:
-    """As `finish_ref.finish` on a uint8 tensor [B, C, S, S]; returns [B, channels, S, S] of out_dtype."""
+    """As `normalize_ref.normalize` on a uint8 tensor [B, C, S, S]; returns [B, channels, S, S] of out_dtype."""
     b, c_in, s, _ = images.shape
     device = images.device
     out = torch.empty((b, channels, s, s), dtype=out_dtype, device=device)
@@ -122,7 +122,7 @@ def finish(images: torch.Tensor, erase, noise_seed, channels: int, mean, std, ou
     seeds = to_device(np.asarray(noise_seed, dtype=np.uint64).view(np.int64), device)
     erase_t = to_device(np.asarray(erase, dtype=np.int32), device)
     mean_t, std_t = (to_device(np.asarray(v, dtype=np.float32), device) for v in (mean, std))
-    _finish_kernel[launch.grid(b, s * s, BLOCK)](
+    _normalize_kernel[launch.grid(b, s * s, BLOCK)](
         images.contiguous(), out, erase_t, seeds, mean_t, std_t, c_in, s, *out.stride(),
         C_OUT=channels, BLOCK=BLOCK, **launch.OPTIONS)
     return out
@@ -131,8 +131,8 @@ def finish(images: torch.Tensor, erase, noise_seed, channels: int, mean, std, ou
 _SIG = {"src_ptr": "*u8", "out_ptr": None, "erase_ptr": "*i32", "seed_ptr": "*i64", "mean_ptr": "*fp32",
         "std_ptr": "*fp32", "C_IN": "i32", "S": "i32", "s_b": "i32", "s_c": "i32", "s_h": "i32", "s_w": "i32",
         "C_OUT": "constexpr", "BLOCK": "constexpr"}
-# (name, kernel, signature, constexprs, options) of every compilation `finish` launches: each output dtype, 1 or
+# (name, kernel, signature, constexprs, options) of every compilation `normalize` launches: each output dtype, 1 or
 # 3 channels
-PTX_SPECS = [(f"finish_{dtype}_{c_out}_channels", _finish_kernel, {**_SIG, "out_ptr": f"*{dtype}"},
+PTX_SPECS = [(f"normalize_{dtype}_{c_out}_channels", _normalize_kernel, {**_SIG, "out_ptr": f"*{dtype}"},
               {"C_OUT": c_out, "BLOCK": BLOCK}, launch.OPTIONS)
              for dtype in ("fp32", "fp16", "bf16") for c_out in (1, 3)]
