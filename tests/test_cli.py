@@ -38,7 +38,7 @@ def test_search_writes_the_published_csvs(tmp_path):
 
 def test_search_native_mode(tmp_path):
     from fdsl_gen import get_database
-    from fdsl_gen.databases.ifs_table import IFSTable
+    from fdsl_gen.databases.tables.ifs import IFSTable
 
     for seed in (3, 4):
         r = invoke("search", "--db", "ofdb", "--categories", 2, "--search", "native", "--seed", seed,

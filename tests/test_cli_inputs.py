@@ -194,11 +194,10 @@ def test_version_list_and_help_read_well():
 
 def test_search_progress_counts_only_the_new_categories(monkeypatch, tmp_path):
     import io
-    from types import SimpleNamespace
 
     from tqdm import tqdm
 
-    from fdsl_gen.databases import table_cache
+    from fdsl_gen.databases.tables import cache
 
     class Progress:  # what the CLI's bar gets: told what is known, then one call per new category
         known_calls, steps = [], 0
@@ -216,15 +215,15 @@ def test_search_progress_counts_only_the_new_categories(monkeypatch, tmp_path):
         def save(self, path):
             pass
 
-    def engine(cfg, n, start, progress):
+    def search(n, start, progress):
         for _ in range(n - start.n_categories):
             progress(1)
         return Table(n)
 
-    monkeypatch.setattr(table_cache, "_known", lambda cfg, family, shipped: Table(21_000))  # a shipped table
-    monkeypatch.setattr(table_cache, "_cache_path", lambda cfg, family: tmp_path / "table")
+    monkeypatch.setattr(cache, "_known", lambda kind, name, shipped: Table(21_000))  # a shipped table
+    monkeypatch.setattr(cache, "_cache_path", lambda name: tmp_path / "table")
     progress = Progress()
-    table = table_cache.category_table(SimpleNamespace(), 21_200, engine, "test", None, progress)
+    table = cache.cached_table(Table, "test", 21_200, search, None, progress)
     assert progress.known_calls == [21_000] and progress.steps == 200 and table.n_categories == 21_200
     bar = cli.SearchProgress(tqdm(total=21_200, file=io.StringIO(), desc="search ofdb"))
     bar.known(21_000)

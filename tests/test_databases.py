@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fdsl_gen
-from fdsl_gen.databases.ifs_table import IFSTable
+from fdsl_gen.databases.tables.ifs import IFSTable
 from fdsl_gen.databases.ifs2d.weights import weights_table
 from fdsl_gen.databases.onepfrac.params import perturbation, sample_base
 from fdsl_gen.errors import UsageError

@@ -8,8 +8,8 @@ import pytest
 from fdsl_gen.databases.ifs2d import render_numba, render_ref
 from fdsl_gen.databases.ifs2d.draw_constants import map_sequence
 from fdsl_gen.databases.ifs2d.search import SearchConfig, native_candidates, run_search
-from fdsl_gen.databases.ifs_table import IFSTable
-from fdsl_gen.databases.table_cache import PUBLISHED_TABLE_PATH
+from fdsl_gen.databases.tables.ifs import IFSTable
+from fdsl_gen.databases.tables.cache import PUBLISHED_TABLE_PATH
 
 GOLDEN = Path(__file__).parent / "golden" / "fractaldb_1k_csv"  # files of the released FractalDB-1k
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from fdsl_gen.databases.ifs2d.render_numba import point_fill_counts
 from fdsl_gen.databases.ifs2d.search import SearchConfig, run_search
-from fdsl_gen.databases.ifs_table import IFSTable
-from fdsl_gen.databases.table_cache import PUBLISHED_TABLE_PATH
+from fdsl_gen.databases.tables.ifs import IFSTable
+from fdsl_gen.databases.tables.cache import PUBLISHED_TABLE_PATH
 
 
 def main():

@@ -32,6 +32,7 @@ class Database(ABC):
 
     def __init__(self, config):
         self.config = config
+        self._table = None  # the category table, made once (`table`)
         self._on_device: dict = {}  # runner's cache key -> `_make_device_table(runner)`
 
     @classmethod
@@ -93,9 +94,19 @@ class Database(ABC):
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         """Write the category table (compact file, and the originals' CSVs if `csv`); returns the files."""
 
-    @abstractmethod
     def table(self, progress=None, backend: str = "auto"):
-        """The category table (anything with `digest()`, `save(path)` and `n_categories`)."""
+        """The category table (a `tables.CategoryTable`), made on first use and kept.
+
+        `progress` is called with the number of categories made as a search goes (a bar's update);
+        `backend` is the backend a search may render with.
+        """
+        if self._table is None:
+            self._table = self._make_table(progress, backend)
+        return self._table
+
+    @abstractmethod
+    def _make_table(self, progress, backend: str):
+        """Read, load or search the category table of this config (called once, by `table`)."""
 
     def table_digest(self) -> str:
         """SHA-256 identifying the category table."""

@@ -24,7 +24,7 @@ from ...io.atomic import atomic_write_bytes
 from .._base import Database, check_basics
 from .batch import ContourBatch, ContourSettings
 from .replay import INSTANCE_COLUMNS, Replay
-from .table import ContourTable
+from ..tables.contour import ContourTable
 
 INSTANCE_FIELDS = ("r0", "sx", "sy", "xc", "yc")
 SEARCHES = ("native", "published")
@@ -53,7 +53,6 @@ class ContourDatabase(Database):
             raise UsageError(f"search must be native or published, got {config.search!r}")
         if config.processes < 1:
             raise UsageError(f"processes must be at least 1, got {config.processes}")
-        self._table: ContourTable | None = None
         self._replay: Replay | None = None
         if self.published:
             n, per = config.processes, config.categories // config.processes
@@ -137,27 +136,26 @@ class ContourDatabase(Database):
     def image_shape(self) -> tuple[int, int, int]:
         return (1, self.config.size, self.config.size)
 
-    def table(self, progress=None, backend: str = "auto") -> ContourTable:
-        """The category table (sampled or replayed, never cached on disk).
+    def _make_table(self, progress, backend: str) -> ContourTable:
+        """The category table, sampled or replayed (never cached on disk: both are fast).
 
         Published mode adds the instance columns `instance_<name>` [C, I] of what the original re-draws
         per instance (`replay_instance_columns`).
         """
-        if self._table is None and self.published:
-            r = self.replay()
-            r.ensure(progress=progress)
-            values = self.category_values(np.arange(self.n_categories))
-            cols = {name: values[name] for name in self.category_columns}
-            cols.update({f"instance_{name}": r.rows[:, :, j].copy() for j, name in enumerate(INSTANCE_COLUMNS)
-                         if name in self.replay_instance_columns})
-            c = self.config
-            self._table = ContourTable(cols, {"database": self.key, "search": "published", "processes": c.processes,
-                                              "instances": c.instances})
-        elif self._table is None:
-            self._table = self.sample_categories(self.config.categories)
+        if not self.published:
+            table = self.sample_categories(self.config.categories)
             if progress:
                 progress(self.config.categories)
-        return self._table
+            return table
+        r = self.replay()
+        r.ensure(progress=progress)
+        values = self.category_values(np.arange(self.n_categories))
+        cols = {name: values[name] for name in self.category_columns}
+        cols.update({f"instance_{name}": r.rows[:, :, j].copy() for j, name in enumerate(INSTANCE_COLUMNS)
+                     if name in self.replay_instance_columns})
+        c = self.config
+        return ContourTable(cols, {"database": self.key, "search": "published", "processes": c.processes,
+                                   "instances": c.instances})
 
     def write_table(self, directory: Path, csv: bool = True) -> list[Path]:
         directory = Path(directory)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ifs_table import check_probabilities
+from ..tables.ifs import check_probabilities
 from .draw_constants import PAD, draw_type_parts
 
 MAX_MAPS = 7  # the search draws N in [2, 7]; systems are padded to this many rows

@@ -19,8 +19,9 @@ from .._base import SIZE_RANGE, Database, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .draw_constants import DRAW_TYPES, PAD, draw_type_parts, map_sequence
 from .search import SEARCH_MODES, SearchConfig, run_search
-from ..ifs_table import IFSTable, load_table_file
-from ..table_cache import PUBLISHED_TABLE_PATH, category_table
+from ..tables import first_categories
+from ..tables.cache import PUBLISHED_TABLE_PATH, cache_name, cached_table
+from ..tables.ifs import IFSTable, load_table_file
 
 MAX_POINTS = 10_000_000
 MIN_CANVAS_POINTS = 2_000  # the fewest points a smaller canvas draws (`canvas_options`)
@@ -176,7 +177,6 @@ class SearchedIFSDatabase(IFS2DDatabase):
         if not 0.0 < config.fill_rate <= 1.0:
             raise UsageError(f"fill rate must be in (0, 1], got {config.fill_rate}")
         check_positive("search points", config.search_points, MAX_POINTS)
-        self._table: IFSTable | None = None
         self.search_config()  # validates the search (an impossible fill rate is refused here)
 
     def benchmark_search(self, n: int, backend: str) -> dict:
@@ -195,20 +195,13 @@ class SearchedIFSDatabase(IFS2DDatabase):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
 
-    def table(self, progress=None, backend: str = "auto") -> IFSTable:
-        """The category table (searched once, then cached; see `tables.category_table`)."""
-        if self._table is None:
-            n = self.config.categories
-            if self.config.table:
-                table = load_table_file(self.config.table)
-                if table.n_categories < n:
-                    raise UsageError(f"the table {self.config.table} has {table.n_categories} categories, "
-                                     f"{n} were asked for")
-                self._table = table.head(n)
-            else:
-                cfg = self.search_config()
-                fill = fill_function(self.resolve_backend(backend))  # cuda only once it passed its self-check
-                engine = lambda c, k, start, prog: run_search(c, k, fill, start=start, progress=prog)  # noqa: E731
-                shipped = PUBLISHED_TABLE_PATH if cfg == SearchConfig() else None
-                self._table = category_table(cfg, n, engine, "ifs2d", shipped, progress)
-        return self._table
+    def _make_table(self, progress, backend: str) -> IFSTable:
+        """A table file given as `table`, or the search (published or native; cached, see `tables.cache`)."""
+        n = self.config.categories
+        if self.config.table:
+            return first_categories(load_table_file(self.config.table), n, self.config.table)
+        cfg = self.search_config()
+        fill = fill_function(self.resolve_backend(backend))  # cuda only once it passed its self-check
+        search = lambda k, start, prog: run_search(cfg, k, fill, start=start, progress=prog)  # noqa: E731
+        shipped = PUBLISHED_TABLE_PATH if cfg == SearchConfig() else None
+        return cached_table(IFSTable, cache_name(f"ifs2d-{cfg.mode}", cfg.meta()), n, search, shipped, progress)

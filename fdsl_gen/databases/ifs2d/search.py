@@ -26,7 +26,7 @@ import numpy as np
 from ... import rng
 from .batch import MAX_MAPS, pack_systems
 from .draw_constants import PAD, map_sequence
-from ..ifs_table import IFSTable
+from ..tables.ifs import IFSTable
 
 SEARCH_MODES = ("published", "native")
 NATIVE_STREAM = "ifs2d/search"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ifs_table import check_probabilities
+from ..tables.ifs import check_probabilities
 
 MAX_MAPS = 7
 WIDTH = 13  # a .. l, p

@@ -15,8 +15,9 @@ import numpy as np
 from ... import rng
 from ...errors import UsageError
 from .._base import Database, check_basics
-from ..ifs_table import IFSTable, load_table_file
-from ..table_cache import category_table
+from ..tables import first_categories
+from ..tables.cache import cache_name, cached_table
+from ..tables.ifs import IFSTable, load_table_file
 from .batch import Settings3D, ViewBatch, pack_systems
 from .search import Search3DConfig, run_search
 from .weights import apply_weights, weights_ins145
@@ -42,7 +43,6 @@ class IFS3DDatabase(Database):
         if not 3 <= config.points <= 10_000_000:
             raise UsageError(f"points must be between 3 and 10000000, got {config.points}")
         self.weights = weights_ins145()
-        self._table: IFSTable | None = None
         self._packed: tuple[np.ndarray, np.ndarray] | None = None  # the table's systems, packed
 
     @abstractmethod
@@ -68,21 +68,15 @@ class IFS3DDatabase(Database):
     def search_config(self) -> Search3DConfig:
         return Search3DConfig(seed=self.config.seed, threshold=self.config.threshold)
 
-    def table(self, progress=None, backend: str = "auto") -> IFSTable:
-        """The category table: a file given as `table`, or the seeded 3D search (cached)."""
-        if self._table is None:
-            n = self.config.categories
-            if self.config.table:
-                table = load_table_file(self.config.table, width=13)
-                if table.n_categories < n:
-                    raise UsageError(f"the table {self.config.table} has {table.n_categories} categories, "
-                                     f"{n} were asked for")
-                self._table = table.head(n)
-            else:
-                evaluate = backend_module(self.resolve_backend(backend)).evaluate
-                engine = lambda c, k, start, prog: run_search(c, k, evaluate, start, prog)  # noqa: E731
-                self._table = category_table(self.search_config(), n, engine, "ifs3d", None, progress)
-        return self._table
+    def _make_table(self, progress, backend: str) -> IFSTable:
+        """A table file given as `table`, or the seeded 3D search (cached, see `tables.cache`)."""
+        n = self.config.categories
+        if self.config.table:
+            return first_categories(load_table_file(self.config.table, width=13), n, self.config.table)
+        cfg = self.search_config()
+        evaluate = backend_module(self.resolve_backend(backend)).evaluate
+        search = lambda k, start, prog: run_search(cfg, k, evaluate, start, prog)  # noqa: E731
+        return cached_table(IFSTable, cache_name(f"ifs3d-{cfg.mode}", cfg.meta()), n, search, None, progress)
 
     def benchmark_search(self, n: int, backend: str) -> dict:
         table = run_search(self.search_config(), n, backend_module(self.resolve_backend(backend)).evaluate)

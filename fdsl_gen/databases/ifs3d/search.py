@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import rng
 from ..ifs2d.search import collect_accepted
-from ..ifs_table import IFSTable
+from ..tables.ifs import IFSTable
 from .batch import MAX_MAPS, Settings3D, pack_systems
 
 SEARCH_STREAM = "ifs3d/search"

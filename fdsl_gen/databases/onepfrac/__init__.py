@@ -10,19 +10,18 @@ Files: `<k:02d>/<k:02d>_<k:02d>_count_<i>_flip0.png` as the original writes them
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ... import _env
 from ...errors import UsageError
 from ...registry import register_database
 from .._base import check_positive
 from ..ifs2d.database import IFS2DDatabase, validate_common
-from .params import OnePFracTable, perturbation, sample_base
+from ..tables import first_categories, read_table
+from ..tables.cache import cache_name, cached_table
+from ..tables.onepfrac import OnePFracTable
+from .params import perturbation, sample_base
 
 MAX_ATTEMPTS = 1000  # per class; a base that never passes the fill test is reported, not looped on forever
 EVAL_BATCH = 32
@@ -66,7 +65,6 @@ class OnePFrac(IFS2DDatabase):
         if not 0.1 < config.sigma < 3 * config.n_maps - 0.1:
             raise UsageError(f"sigma must be in (0.1, {3 * config.n_maps - 0.1}) for {config.n_maps} maps, "
                              f"got {config.sigma}")
-        self._table: OnePFracTable | None = None
 
     def _system(self, category: int, weight_row: int) -> np.ndarray:
         return self.table().system(category)
@@ -80,37 +78,18 @@ class OnePFrac(IFS2DDatabase):
         keep = ("seed", "size", "points", "draw_type", "sigma", "delta", "n_maps", "fill_rate")
         return {k: v for k, v in asdict(self.config).items() if k in keep}
 
-    def _cache_path(self) -> Path:
-        digest = hashlib.sha256(json.dumps(self._table_key(), sort_keys=True).encode()).hexdigest()[:16]
-        return _env.cache_dir() / f"onepfrac-{digest}.safetensors"
-
-    def table(self, progress=None, backend: str = "auto") -> OnePFracTable:
-        """Base and accepted perturbations of the first `categories` classes (cached; classes are independent)."""
-        if self._table is not None:
-            return self._table
+    def _make_table(self, progress, backend: str) -> OnePFracTable:
+        """The base and accepted perturbations of the first `categories` classes: a table file given as
+        `table`, or sampled (cached, see `tables.cache`; classes are independent)."""
         n = self.config.categories
         if self.config.table:
-            table = self.load_table(self.config.table)
-        else:
-            path = self._cache_path()
-            table = OnePFracTable.load(path) if path.exists() else None
-            if table is None or table.n_categories < n:
-                if table is not None and hasattr(progress, "known"):  # see table_cache.category_table
-                    progress.known(table.n_categories)
-                table = self._search(n, table, self.resolve_backend(backend), progress)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                table.save(path)
-        if table.n_categories < n:
-            raise UsageError(f"the table {self.config.table} has {table.n_categories} classes, {n} were asked for")
-        self._table = OnePFracTable(table.base, table.factors[:n], table.attempts[:n], table.meta)
-        return self._table
+            return first_categories(self.load_table(self.config.table), n, self.config.table)
+        search = lambda k, start, prog: self._search(k, start, self.resolve_backend(backend), prog)  # noqa: E731
+        return cached_table(OnePFracTable, cache_name("onepfrac", self._table_key()), n, search, None, progress)
 
     @staticmethod
     def load_table(path: str) -> OnePFracTable:
-        try:
-            return OnePFracTable.load(Path(path))
-        except (ValueError, OSError) as exc:
-            raise UsageError(f"cannot read the 1p-frac table {path}: {exc}") from None
+        return read_table(path, OnePFracTable.load)
 
     @classmethod
     def table_size(cls, table: str) -> int:

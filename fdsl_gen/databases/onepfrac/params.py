@@ -13,15 +13,11 @@ order, so a table is a pure function of (seed, sigma, delta, n_maps, classes, re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ... import rng
-from ...io.tensorfile import load_arrays, save_arrays
 
-TABLE_FORMAT = "fdsl-gen/onepfrac-table/1"
 BASE_STREAM = "onepfrac/base"
 PERTURB_STREAM = "onepfrac/perturb"
 
@@ -66,40 +62,3 @@ def perturbation(seed: int, category: int, attempt: int, n_maps: int, delta: flo
     """Attempt `attempt` of class `category`: multipliers [n_maps, 6], each U(1 - delta, 1 + delta)."""
     draw = rng.WordStream(seed, PERTURB_STREAM, category, attempt)
     return draw.uniform(1 - delta, 1 + delta, 6 * n_maps).reshape(n_maps, 6)
-
-
-@dataclass(frozen=True)
-class OnePFracTable:
-    """The base system and every class's accepted perturbation."""
-
-    base: np.ndarray  # [N, 7] float64: a..f, p
-    factors: np.ndarray  # [C, N, 6] float64 multipliers of a..f
-    attempts: np.ndarray  # [C] int64: the accepted attempt of each class
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def n_categories(self) -> int:
-        return int(self.factors.shape[0])
-
-    def system(self, k: int) -> np.ndarray:
-        """Class k's system [N, 7]: the base's a..f times its multipliers, the base's p."""
-        out = self.base.copy()
-        out[:, :6] = self.base[:, :6] * self.factors[k]
-        return out
-
-    def digest(self) -> str:
-        import hashlib
-
-        h = hashlib.sha256()
-        for arr in (self.base, self.factors):
-            h.update(np.ascontiguousarray(arr, dtype="<f8").tobytes())
-        return h.hexdigest()
-
-    def save(self, path: Path) -> None:
-        arrays = {"base": self.base, "factors": self.factors, "attempts": self.attempts}
-        save_arrays(Path(path), arrays, {"format": TABLE_FORMAT, "meta": self.meta})
-
-    @staticmethod
-    def load(path: Path) -> "OnePFracTable":
-        arrays, header = load_arrays(Path(path), TABLE_FORMAT)
-        return OnePFracTable(arrays["base"], arrays["factors"], arrays["attempts"], header.get("meta", {}))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import rng
 from ..contours.database import centres
-from ..contours.table import ContourTable
+from ..tables.contour import ContourTable
 
 CATEGORY_STREAM = "rcdb/category"
 INSTANCE_STREAM = "rcdb/instance"

@@ -14,7 +14,7 @@ import numpy as np
 from ... import rng
 from ...errors import UsageError
 from ..contours.database import centres
-from ..contours.table import ContourTable
+from ..tables.contour import ContourTable
 
 CATEGORY_STREAM = "visual_atom/category"
 INSTANCE_STREAM = "visual_atom/instance"

@@ -1,21 +1,20 @@
-"""Category tables of the contour databases: one array per parameter, saved as one compact file."""
+"""The category table of the contour databases (rcdb, visual_atom): one array per parameter."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ...io.tensorfile import load_arrays, save_arrays
-
-TABLE_FORMAT = "fdsl-gen/contour-table/1"
+from . import CategoryTable
 
 
 @dataclass(frozen=True)
-class ContourTable:
+class ContourTable(CategoryTable):
     """C categories; `columns[name][k]` is parameter `name` of category k."""
+
+    FORMATS = ("fdsl-gen/contour-table/1",)
 
     columns: dict  # name -> [C] array (int64 or float64); published replay adds instance_<name> [C, I]
     meta: dict = field(default_factory=dict)
@@ -42,10 +41,9 @@ class ContourTable:
                      .tobytes())
         return h.hexdigest()
 
-    def save(self, path: Path) -> None:
-        save_arrays(Path(path), self.columns, {"format": TABLE_FORMAT, "meta": self.meta})
+    def arrays(self) -> dict[str, np.ndarray]:
+        return self.columns
 
-    @staticmethod
-    def load(path: Path) -> "ContourTable":
-        arrays, header = load_arrays(Path(path), TABLE_FORMAT)
-        return ContourTable(arrays, header.get("meta", {}))
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict) -> "ContourTable":
+        return cls(arrays, meta)

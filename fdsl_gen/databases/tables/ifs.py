@@ -1,4 +1,4 @@
-"""Category tables of the IFS databases (2D and 3D): the systems, their CSV form and one compact file.
+"""The category table of the IFS databases (2D and 3D): the systems, their CSV form and one compact file.
 
 A table holds C categories, category k being an IFS system of N_k maps, each a row of parameters and
 its probability last: (a, b, c, d, e, f, p) in 2D, (a .. l, p) in 3D. On disk it is either the
@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io.atomic import atomic_write_bytes
-from ..io.tensorfile import load_arrays, save_arrays
+from ...errors import UsageError
+from ...io.atomic import atomic_write_bytes
+from . import CategoryTable, read_table
 
-FORMATS = {7: "fdsl-gen/ifs2d-table/1", 13: "fdsl-gen/ifs3d-table/1"}  # by row width
+FORMAT_BY_WIDTH = {7: "fdsl-gen/ifs2d-table/1", 13: "fdsl-gen/ifs3d-table/1"}  # by row width
 CSV_DIGITS = {7: 5, 13: 6}  # the originals name 2D categories %05d, 3D ones %06d
 
 
@@ -30,8 +31,10 @@ def check_probabilities(p: np.ndarray) -> None:
 
 
 @dataclass(frozen=True)
-class IFSTable:
+class IFSTable(CategoryTable):
     """C categories of IFS systems (2D or 3D)."""
+
+    FORMATS = tuple(FORMAT_BY_WIDTH.values())
 
     maps: np.ndarray  # [M, W] float64, all categories' maps in order, p last (W = 7 in 2D, 13 in 3D)
     offsets: np.ndarray  # [C + 1] int64: category k owns maps[offsets[k]:offsets[k + 1]]
@@ -39,7 +42,7 @@ class IFSTable:
     state: dict = field(default_factory=dict)  # arrays that let a search continue past the last category
 
     def __post_init__(self):
-        if self.maps.ndim != 2 or self.maps.shape[1] not in FORMATS or self.offsets.ndim != 1:
+        if self.maps.ndim != 2 or self.maps.shape[1] not in FORMAT_BY_WIDTH or self.offsets.ndim != 1:
             raise ValueError("an IFS table needs maps [M, 7] (2D) or [M, 13] (3D) and offsets [C + 1]")
         if self.offsets[0] != 0 or self.offsets[-1] != self.maps.shape[0] or np.any(np.diff(self.offsets) < 1):
             raise ValueError("IFS table offsets must start at 0, end at M and grow by at least 1")
@@ -86,17 +89,16 @@ class IFSTable:
 
     # -- compact file ------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the compact file (safetensors), atomically."""
-        arrays = {"maps": self.maps, "offsets": self.offsets, **{f"state.{k}": v for k, v in self.state.items()}}
-        save_arrays(Path(path), arrays, {"format": FORMATS[self.width], "meta": self.meta})
+    def file_format(self) -> str:
+        return FORMAT_BY_WIDTH[self.width]
 
-    @staticmethod
-    def load(path: str | os.PathLike) -> "IFSTable":
-        """Read a compact file written by `save`."""
-        arrays, header = load_arrays(Path(path), tuple(FORMATS.values()))
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"maps": self.maps, "offsets": self.offsets, **{f"state.{k}": v for k, v in self.state.items()}}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict) -> "IFSTable":
         state = {k[len("state."):]: v for k, v in arrays.items() if k.startswith("state.")}
-        return IFSTable(arrays["maps"], arrays["offsets"], header.get("meta", {}), state)
+        return cls(arrays["maps"], arrays["offsets"], meta, state)
 
     # -- the originals' CSV files ------------------------------------------------------------------
 
@@ -125,22 +127,14 @@ class IFSTable:
 
 def load_table_file(path: str, width: int = 7) -> IFSTable:
     """A category table from a compact file, a folder holding `table.safetensors`, or a folder of CSVs."""
-    from ..errors import UsageError
 
-    p = Path(path)
-    try:
-        if p.is_dir() and (p / "table.safetensors").exists():
-            table = IFSTable.load(p / "table.safetensors")
-        elif p.is_dir():
-            table = IFSTable.read_csv_dir(p, width=width)
-        elif p.is_file():
-            table = IFSTable.load(p)
-        else:
-            raise UsageError(f"category table {path} does not exist")
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, UsageError):
-            raise
-        raise UsageError(f"cannot read the category table {path}: {exc}") from None
+    def read(p: Path) -> IFSTable:
+        if p.is_dir():
+            inside = p / "table.safetensors"
+            return IFSTable.load(inside) if inside.exists() else IFSTable.read_csv_dir(p, width=width)
+        return IFSTable.load(p)
+
+    table = read_table(path, read)
     if table.width != width:
         raise UsageError(f"{path} holds {table.width}-column systems, this database needs {width}")
     return table
