@@ -154,10 +154,29 @@ def test_contour_databases_through_the_cli(tmp_path):
     (["render", "--db", "rcdb", "--vertex_num", "many", "--out", "{tmp}/x"], "--vertex_num expects an integer"),
     (["render", "--db", "visual_atom", "--wobble", 3, "--out", "{tmp}/x"], "has no option --wobble"),
     (["render", "--db", "visual_atom", "--line_num_max", "--out", "{tmp}/x"], "--line_num_max needs a value"),
+    # one option under two spellings, and the command's own option misspelt (issue 17: one parser)
+    (["render", "--db", "rcdb", "--size", 96, "--image_size", 128, "--out", "{tmp}/x"],
+     "size is given twice (--size and --image_size)"),
+    (["render", "--db", "ofdb", "--rate", 0.3, "--fill_rate", 0.2, "--out", "{tmp}/x"],
+     "fill_rate is given twice (--rate and --fill_rate)"),
+    (["render", "--db", "ofdb", "-n", 2, "--numof_classes", 3, "--out", "{tmp}/x"],
+     "categories is given twice (--categories and --numof_classes)"),
+    (["render", "--db", "ofdb", "--png_compress", 3, "--out", "{tmp}/x"],
+     "--png_compress: this command's option is spelled --png-compress"),
 ])
 def test_database_option_errors(tmp_path, args, message):
     r = invoke(*[a.format(tmp=tmp_path) if isinstance(a, str) else a for a in args])
     assert r.exit_code == 2 and r.output.startswith("error: ") and message in r.output, r.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_originals_spellings_reach_the_database():
+    from fdsl_gen.databases.ofdb3d import OFDB3D
+    from fdsl_gen.options import database_options
+
+    tokens = ["--numof_classes", "7", "--img_size=96", "--variance", "0.1", "--point-num", "500"]
+    assert database_options(OFDB3D, {"seed": 3, "size": None}, tokens) == {
+        "seed": 3, "categories": 7, "size": 96, "threshold": 0.1, "points": 500}
 
 
 @pytest.mark.parametrize("name,value", [("FDSL_DEVICE", "gpu"), ("FDSL_GPU_TABLE_GB", "lots"),

@@ -286,6 +286,8 @@ def test_ddp_two_ranks_match_one(tmp_path):
     (["pretrain", "--objective", "byol"], "unknown objective"),
     (["pretrain", "--db", "nope"], "unknown database 'nope'"),
     (["pretrain", "--wobble", 3], "has no option --wobble"),
+    (["pretrain", "--image_size", 32], "--image_size: this command's option is spelled --image-size"),
+    (["pretrain", "--categories", 4, "--numof_classes", 5], "categories is given twice"),
     (["pretrain", "--categories", 4, "--steps", 1, "--model", "vit_micro", "--precision", "bf16", "--device", "cpu"],
      "needs CUDA"),
     (["pretrain", "--resume"], "nothing to resume"),

@@ -23,7 +23,7 @@ def _path(value: str) -> Path:
 
 JsonOption = typer.Option("--json", help="write the results as JSON", parser=_path)
 Db = Annotated[str, typer.Option("--db", help="database key or paper spelling (fdsl-gen list)")]
-Categories = Annotated[Optional[int], typer.Option("--categories", "-n", "--numof_classes",
+Categories = Annotated[Optional[int], typer.Option("--categories", "-n",
                                                    help="number of categories (default 1000, or all of --table)")]
 Seed = Annotated[Optional[int], typer.Option("--seed", help="seed of our draws (patches, native search)")]
 Search = Annotated[Optional[str], typer.Option("--search", help="published (the original's table) | native")]
@@ -31,12 +31,12 @@ Size = Annotated[Optional[int], typer.Option("--size", help="native canvas side 
 Points = Annotated[Optional[int], typer.Option("--points", help="chaos-game points per image")]
 DrawType = Annotated[Optional[str], typer.Option("--draw-type",
                                                  help="point_gray | patch_gray | point_color | patch_color")]
-Instances = Annotated[Optional[int], typer.Option("--instances", "--numof_instances",
-                                                  help="instances per category (first ids)")]
+Instances = Annotated[Optional[int], typer.Option("--instances", help="instances per category (first ids)")]
 Table = Annotated[Optional[str], typer.Option("--table", help="render this category table (file or folder)")]
 Backend = Annotated[str, typer.Option("--backend", help="auto | cuda | numba | ref")]
 EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-EXTRA_HELP = "Any option of the database's config also works as --name VALUE (fdsl-gen list shows them)."
+EXTRA_HELP = ("Any option of the database's config also works as --name VALUE (fdsl-gen list shows them), "
+              "and so do the originals' flag names (--numof_classes, --numof_instances, --image_size, ...).")
 
 
 def _user_errors(fn):
@@ -53,14 +53,13 @@ def _user_errors(fn):
     return wrapper
 
 
-def _database(db: str, extra: list[str], **options):
-    """The database with the command's own options and the database-specific ones left in `extra`."""
-    from ..options import parse_options
+def _database(db: str, ctx: typer.Context, **options):
+    """The database from the command's declared database options and the ones it left over (`ctx.args`)."""
+    from ..options import database_options
     from ..registry import database_class
 
     cls = database_class(db)
-    given = {k: v for k, v in options.items() if v is not None}
-    return cls.from_options(**{**parse_options(cls, extra), **given})
+    return cls.from_options(**database_options(cls, options, ctx.args, ctx.params))
 
 
 def _write_json(path: Path, document) -> None:

@@ -64,7 +64,7 @@ def search(ctx: typer.Context, db: Db,
 
     from ..export.disk import check_writable
 
-    database = _database(db, ctx.args, categories=categories, search=search, seed=seed)
+    database = _database(db, ctx, categories=categories, search=search, seed=seed)
     check_writable(out)
     with tqdm(total=database.n_categories, desc=f"search {database.key}", unit="cat") as bar:
         database.table(progress=SearchProgress(bar), backend=backend)
@@ -92,7 +92,7 @@ def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
     """Write the dataset to disk in the original layout (or webdataset shards); resumes after a kill."""
     from ..export.writer import ExportOptions, export
 
-    database = _database(db, ctx.args, categories=categories, instances=instances, size=size, seed=seed,
+    database = _database(db, ctx, categories=categories, instances=instances, size=size, seed=seed,
                          search=search, draw_type=draw_type, points=points, table=table)
     opts = ExportOptions(out=out, format=format, backend=backend, batch=batch, png_compress=png_compress,
                          channels=channels, shard_size=shard_size, force=force, resize=resize,
@@ -126,7 +126,7 @@ def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out
         raise UsageError(f"--columns must be at least 1, got {columns}")
     if cell is not None and not 16 <= cell <= 1024:
         raise UsageError(f"--cell must be between 16 and 1024 pixels, got {cell}")
-    database = _database(db, ctx.args, categories=categories, size=size, seed=seed, search=search,
+    database = _database(db, ctx, categories=categories, size=size, seed=seed, search=search,
                          draw_type=draw_type, points=points, table=table)
     if out.suffix.lower() != ".png":
         raise UsageError(f"preview writes a .png file, got {out}")

@@ -110,16 +110,17 @@ def train_pretrain(
         mask_ratio: Annotated[Optional[float], typer.Option("--mask-ratio", help="MAE mask ratio")] = None,
         *, run):
     """Pre-train on the FDSL stream (supervised categories or MAE); database options pass through."""
-    from ..options import parse_options
+    from ..options import database_options
     from ..registry import database_class
     from ..train.config import pretrain_config
     from ..train.pretrain import pretrain
 
     if warmup is not None and warmup_epochs is None:
         warmup_epochs = 0.0  # explicit steps replace the preset's epochs
+    cls = database_class(db)
+    db_options = database_options(cls, {"categories": categories}, ctx.args, ctx.params)
     cfg = pretrain_config(
-        preset, run, db=database_class(db).key, categories=categories, db_options=parse_options(database_class(db),
-                                                                                             ctx.args),
+        preset, run, db=cls.key, categories=db_options.pop("categories", None), db_options=db_options,
         model=model, image_size=image_size, objective=objective, steps=steps, epochs=epochs, batch_size=batch,
         augment=augment, canvas=_canvas(canvas), repeats=repeats, drop_path=drop_path,
         optim=dict(lr=lr, lr_batch=lr_batch, min_lr=min_lr, weight_decay=weight_decay, warmup_steps=warmup,
