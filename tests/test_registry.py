@@ -5,7 +5,9 @@ import dataclasses
 import pytest
 
 import fdsl_gen
+from fdsl_gen.databases._base import DatabaseConfig
 from fdsl_gen.errors import UsageError
+from fdsl_gen.options import aliases_of
 
 
 def test_databases_registered():
@@ -34,7 +36,9 @@ def test_every_database_is_complete(key):
     cls = fdsl_gen.database_class(key)
     assert cls.key == key and cls.summary and "ref" in cls.implemented_backends
     config = cls.Config()
-    assert dataclasses.is_dataclass(config)
+    assert dataclasses.is_dataclass(config) and isinstance(config, DatabaseConfig)  # the shared options
+    # every alias of the originals' flags names a real option
+    assert set(aliases_of(cls).values()) <= {f.name for f in dataclasses.fields(config)}
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.categories = 3
     db = fdsl_gen.get_database(key, categories=2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,6 +17,17 @@ import numpy as np
 
 from .. import backends
 from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The options every database has; a family's config adds its own and changes the defaults."""
+
+    categories: int = 1000  # how many categories (the first ones of the table)
+    seed: int = 0  # our draws (patch patterns, sampled parameters, the native search)
+    search: str = "native"  # published: the original's table or launch, replayed; native: our seeded draws
+    instances: int | None = None  # instance ids 0 .. instances - 1 (None: the database's own count)
+    size: int = 512  # canvas side in pixels (the originals' image_size)
 
 
 class Database(ABC):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from ... import backends, rng
 from ...errors import UsageError
 from ...io.atomic import atomic_write_bytes
-from .._base import Database, check_basics
+from .._base import Database, DatabaseConfig, check_basics
 from .batch import ContourBatch, ContourSettings
 from .replay import INSTANCE_COLUMNS, Replay
 from ..tables.contour import ContourTable
@@ -29,6 +30,20 @@ from ..tables.contour import ContourTable
 INSTANCE_FIELDS = ("r0", "sx", "sy", "xc", "yc")
 SEARCHES = ("native", "published")
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ContourConfig(DatabaseConfig):
+    """The options of both contour databases, named as the released scripts' flags."""
+
+    instances: int = 1000  # numof_instances
+    line_num_min: int = 1  # fewest orbits K
+    perlin_min: float = 0.0  # eta ~ U[perlin_min, perlin_min + 4)
+    line_width: float = 0.1  # c ~ U[0, line_width): the outward step per orbit
+    radius_min: int = 0  # r0 ~ U{radius_min .. radius_min + range}
+    oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
+    start_pos: int = 400  # centre = (size + U{-start_pos .. start_pos}) / 2
+    processes: int = 40  # numof_thread (search="published" only): the launch being replayed
 
 
 def check_range(name_min: str, lo, name_max: str, hi) -> None:
@@ -53,6 +68,10 @@ class ContourDatabase(Database):
             raise UsageError(f"search must be native or published, got {config.search!r}")
         if config.processes < 1:
             raise UsageError(f"processes must be at least 1, got {config.processes}")
+        if config.line_num_min < 1:
+            raise UsageError(f"line_num_min must be at least 1, got {config.line_num_min}")
+        if min(config.radius_min, config.start_pos, config.line_width) < 0 or config.oval_rate <= 0:
+            raise UsageError("radius_min, start_pos and line_width must be >= 0, oval_rate > 0")
         self._replay: Replay | None = None
         if self.published:
             n, per = config.processes, config.categories // config.processes

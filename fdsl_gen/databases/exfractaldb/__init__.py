@@ -17,23 +17,17 @@ import numpy as np
 from ...errors import UsageError
 from ...registry import register_database
 from ..ifs3d import camera
-from ..ifs3d.database import IFS3DDatabase
+from ..ifs3d.database import IFS3DConfig, IFS3DDatabase
 
 MODELS = 145
 VIEW_MODES = ("fixed", "random")
 
 
 @dataclass(frozen=True)
-class ExFractalDBConfig:
-    categories: int = 1000
-    seed: int = 0
-    search: str = "native"
-    instances: int | None = None  # default: 1,740 (fixed) or 1,000 (random)
-    size: int = 224
-    points: int = 10_000
-    threshold: float = 0.05
+class ExFractalDBConfig(IFS3DConfig):
+    """ExFractalDB: `instances` defaults to 1,740 (fixed views) or 1,000 (random)."""
+
     views: str = "fixed"  # fixed: the released 145 models x 12 views; random: our random-viewpoint variant
-    table: str | None = None
 
 
 @register_database

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...errors import UsageError
 from ...registry import register_database
-from ..ifs2d.database import SearchedIFSDatabase
+from ..ifs2d.database import SearchedIFSConfig, SearchedIFSDatabase
 from ..ifs2d.draw_constants import draw_type_parts
 from ..ifs2d.weights import apply_weights, weights_table
 
@@ -22,19 +22,10 @@ FLIPS = 4
 
 
 @dataclass(frozen=True)
-class FractalDBConfig:
-    categories: int = 1000  # how many categories (the first ones of the search)
-    seed: int = 0  # patch patterns; also the native search's seed
-    search: str = "published"  # published: the original's seed-1 search (FractalDB-1k/10k); native: ours
-    instances: int | None = None  # render instance ids 0 .. instances - 1 (default: all)
-    size: int = 362  # canvas side (the launcher's image_size)
-    points: int = 200_000  # chaos-game points per image (the launcher's iteration)
-    draw_type: str = "patch_gray"  # point_gray | patch_gray | point_color | patch_color
-    weights: str = "0.4"  # weight table: a step of the shipped weights_<k>.csv, or a CSV path
+class FractalDBConfig(SearchedIFSConfig):
+    """FractalDB-1k and -10k: `categories` 1000 or 10000; `instances` defaults to all (1,000 with patches)."""
+
     redraws: int | None = None  # patch redraws per weight row (the original's --instance; default 10, point: 1)
-    table: str | None = None  # render this category table (file or folder) instead of searching
-    fill_rate: float = 0.2  # search acceptance (the original's --rate)
-    search_points: int = 100_000  # chaos-game points of a search candidate (--numof_point)
 
 
 @register_database

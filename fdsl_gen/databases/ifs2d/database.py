@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from .._base import SIZE_RANGE, Database, check_basics, check_positive
+from .._base import SIZE_RANGE, Database, DatabaseConfig, check_basics, check_positive
 from .batch import IFSBatch, RenderSettings, pack_systems
 from .draw_constants import DRAW_TYPES, PAD, draw_type_parts, map_sequence
 from .search import SEARCH_MODES, SearchConfig, run_search
@@ -25,6 +26,27 @@ from ..tables.ifs import IFSTable, load_table_file
 
 MAX_POINTS = 10_000_000
 MIN_CANVAS_POINTS = 2_000  # the fewest points a smaller canvas draws (`canvas_options`)
+
+
+@dataclass(frozen=True)
+class IFS2DConfig(DatabaseConfig):
+    """The options of every 2D IFS database."""
+
+    instances: int | None = None  # patch redraws per category (default 1; fractaldb: its 1,000 instances)
+    size: int = 362  # canvas side (the launchers' image_size)
+    points: int = 200_000  # chaos-game points per image (the launchers' iteration)
+    draw_type: str = "patch_gray"  # point_gray | patch_gray | point_color | patch_color
+
+
+@dataclass(frozen=True)
+class SearchedIFSConfig(IFS2DConfig):
+    """The options of the databases whose categories are FractalDB's search (fractaldb, ofdb)."""
+
+    search: str = "published"  # published: the original's seed-1 search (FractalDB-1k/10k); native: ours
+    weights: str = "0.4"  # weight table: a step of the shipped weights_<k>.csv, or a CSV path
+    table: str | None = None  # render this category table (file or folder) instead of searching
+    fill_rate: float = 0.2  # search acceptance (the original's --rate)
+    search_points: int = 100_000  # chaos-game points of a search candidate (--numof_point)
 
 
 def backend_module(backend: str):

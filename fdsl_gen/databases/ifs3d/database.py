@@ -8,19 +8,31 @@ from __future__ import annotations
 
 import importlib
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ... import rng
 from ...errors import UsageError
-from .._base import Database, check_basics
+from .._base import Database, DatabaseConfig, check_basics
 from ..tables import first_categories
 from ..tables.cache import cache_name, cached_table
 from ..tables.ifs import IFSTable, load_table_file
 from .batch import Settings3D, ViewBatch, pack_systems
 from .search import Search3DConfig, run_search
 from .weights import apply_weights, weights_ins145
+
+
+@dataclass(frozen=True)
+class IFS3DConfig(DatabaseConfig):
+    """The options of both 3D IFS databases. The originals' search is unseeded, so `search` is native
+    only; `seed` draws the search, the models' chaos games and the views' jitter."""
+
+    size: int = 224  # image side (--img_size)
+    points: int = 10_000  # chaos-game length, 9,999 points kept (--point_num)
+    threshold: float = 0.05  # search: per-axis variance to exceed (--variance in the launchers)
+    table: str | None = None  # render this 3D table (file or folder of %06d.csv) instead of searching
 
 
 def backend_module(backend: str):

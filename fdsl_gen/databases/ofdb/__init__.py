@@ -14,23 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...registry import register_database
-from ..ifs2d.database import SearchedIFSDatabase
+from ..ifs2d.database import SearchedIFSConfig, SearchedIFSDatabase
 from ..ifs2d.weights import apply_weights, weights_table
 
 
 @dataclass(frozen=True)
-class OFDBConfig:
-    categories: int = 1000  # 1000 for 2D-OFDB-1k, 21000 for 2D-OFDB-21k
-    seed: int = 0  # patch patterns; also the native search's seed
-    search: str = "published"  # published: the original's seed-1 search; native: ours
-    instances: int | None = None  # patch redraws per category (default 1, as released)
-    size: int = 362
-    points: int = 200_000
-    draw_type: str = "patch_gray"
-    weights: str = "0.4"  # only its first row is used, as in the original make script
-    table: str | None = None
-    fill_rate: float = 0.2
-    search_points: int = 100_000
+class OFDBConfig(SearchedIFSConfig):
+    """2D-OFDB-1k and -21k: `categories` 1000 or 21000; only the first row of `weights` is used, as in
+    the original make script; `instances` are patch redraws (default 1, as released)."""
 
 
 @register_database

@@ -16,19 +16,12 @@ import numpy as np
 from ...errors import UsageError
 from ...registry import register_database
 from ..ifs3d import camera
-from ..ifs3d.database import IFS3DDatabase
+from ..ifs3d.database import IFS3DConfig, IFS3DDatabase
 
 
 @dataclass(frozen=True)
-class OFDB3DConfig:
-    categories: int = 1000  # 1000 for 3D-OFDB-1k, 21000 for 21k
-    seed: int = 0  # the search, the models' chaos games and the views' jitter
-    search: str = "native"  # the original search is unseeded: only our seeded search exists
-    instances: int | None = None  # views (default and at most 12)
-    size: int = 224  # image side (--img_size)
-    points: int = 10_000  # chaos-game length, 9,999 points kept (--point_num)
-    threshold: float = 0.05  # search: per-axis variance to exceed (--variance in the launchers)
-    table: str | None = None  # render this 3D table (file or folder of %06d.csv) instead of searching
+class OFDB3DConfig(IFS3DConfig):
+    """3D-OFDB-1k and -21k: `categories` 1000 or 21000; `instances` are views (default and at most 12)."""
 
 
 @register_database

@@ -17,7 +17,7 @@ import numpy as np
 from ...errors import UsageError
 from ...registry import register_database
 from .._base import check_positive
-from ..ifs2d.database import IFS2DDatabase, validate_common
+from ..ifs2d.database import IFS2DConfig, IFS2DDatabase, validate_common
 from ..tables import first_categories, read_table
 from ..tables.cache import cache_name, cached_table
 from ..tables.onepfrac import OnePFracTable
@@ -28,14 +28,12 @@ EVAL_BATCH = 32
 
 
 @dataclass(frozen=True)
-class OnePFracConfig:
-    categories: int = 1000  # classes (the original's --sample)
-    seed: int = 0  # base fractal, perturbations and patch patterns
-    search: str = "native"  # the original is unseeded, so there is no published table to replay
-    instances: int | None = None  # patch redraws per class (default 1)
+class OnePFracConfig(IFS2DConfig):
+    """1p-frac: `categories` are the classes (the original's --sample); the original is unseeded, so
+    `search` is native only, and `seed` draws the base, the perturbations and the patch patterns."""
+
     size: int = 512
     points: int = 100_000  # --iteration
-    draw_type: str = "patch_gray"
     sigma: float = 3.5  # sigma-factor of the base (drawn within +-0.1), the README's results
     delta: float = 0.1  # perturbation strength
     n_maps: int = 2  # maps of the base fractal (--N)

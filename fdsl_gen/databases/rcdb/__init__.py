@@ -29,28 +29,18 @@ from ...io.atomic import atomic_write_bytes
 from ...registry import register_database
 from ..contours.batch import RCDB as RCDB_FORMULA
 from ..contours.batch import ContourSettings
-from ..contours.database import ContourDatabase
+from ..contours.database import ContourConfig, ContourDatabase
 from . import params
 
 BACKGROUNDS = {"white": 255, "black": 0}
 
 
 @dataclass(frozen=True)
-class RCDBConfig:
-    categories: int = 1000  # numof_classes
-    seed: int = 0
-    search: str = "native"
-    instances: int = 1000  # numof_instances
-    size: int = 512  # image_size
+class RCDBConfig(ContourConfig):
+    """RCDB: K ~ U{line_num_min .. line_num_min + 199}, r0 ~ U{radius_min .. radius_min + 100}."""
+
     vertex_num: int = 200  # largest vertex count V
-    line_num_min: int = 1  # K ~ U{line_num_min .. line_num_min + 199}
-    perlin_min: float = 0.0  # eta ~ U[perlin_min, perlin_min + 4)
-    line_width: float = 0.1  # c ~ U[0, line_width)
-    radius_min: int = 0  # r0 ~ U{radius_min .. radius_min + 100}
-    oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
-    start_pos: int = 400  # centre = (size + U{-start_pos .. start_pos}) / 2
     background: str = "white"  # white (the released code) | black (the papers' figures)
-    processes: int = 40  # numof_thread (search="published" only): the launch being replayed
 
 
 @register_database
@@ -69,8 +59,6 @@ class RCDB(ContourDatabase):
         c = config
         if c.vertex_num < 3:
             raise UsageError(f"vertex_num must be at least 3, got {c.vertex_num}")
-        if c.line_num_min < 1 or c.radius_min < 0 or c.start_pos < 0 or c.line_width < 0 or c.oval_rate <= 0:
-            raise UsageError("line_num_min must be >= 1, radius_min, start_pos and line_width >= 0, oval_rate > 0")
         if c.background not in BACKGROUNDS:
             raise UsageError(f"background must be white or black, got {c.background!r}")
         if self.published and c.size % 2:

@@ -27,31 +27,24 @@ from ...io.atomic import atomic_write_bytes
 from ...registry import register_database
 from .._base import check_positive
 from ..contours.batch import VISUAL_ATOM, ContourSettings
-from ..contours.database import ContourDatabase, check_range
+from ..contours.database import ContourConfig, ContourDatabase, check_range
 from . import params
 
 
 @dataclass(frozen=True)
-class VisualAtomConfig:
-    categories: int = 1000  # numof_classes
-    seed: int = 0
-    search: str = "native"
-    instances: int = 1000  # numof_instances
-    size: int = 512  # image_size
+class VisualAtomConfig(ContourConfig):
+    """VisualAtom: K in [line_num_min, line_num_max], r0 ~ U{radius_min .. radius_min + 50}, two waves."""
+
+    radius_min: int = 10
+    start_pos: int = 512
+    processes: int = 20  # numof_thread (make_VisualAtom.sh)
     vertex_num_min: int = 200  # q range (vertices per orbit)
     vertex_num_max: int = 1000
-    line_num_min: int = 1  # K range (orbits)
     line_num_max: int = 200
-    perlin_min: float = 0.0  # eta ~ U[perlin_min, perlin_min + 4)
-    line_width: float = 0.1  # c ~ U[0, line_width): the outward step per orbit
-    radius_min: int = 10  # r0 ~ U{radius_min .. radius_min + 50}
-    oval_rate: float = 2.0  # sx, sy ~ U[1, oval_rate)
-    start_pos: int = 512  # centre = (size + U{-start_pos .. start_pos}) / 2
     nami_1_min: int = 0  # wave frequencies n1, n2
     nami_1_max: int = 20
     nami_2_min: int = 0
     nami_2_max: int = 20
-    processes: int = 20  # numof_thread (search="published" only): the launch being replayed
     start_class: int = 0  # (search="published" only) offset of the class numbers in the folder names
 
 
@@ -73,12 +66,11 @@ class VisualAtom(ContourDatabase):
         super().__init__(config)
         c = config
         check_positive("vertex_num_min", c.vertex_num_min)
-        check_positive("line_num_min", c.line_num_min)
         for lo, hi in (("vertex_num_min", "vertex_num_max"), ("line_num_min", "line_num_max"),
                        ("nami_1_min", "nami_1_max"), ("nami_2_min", "nami_2_max")):
             check_range(lo, getattr(c, lo), hi, getattr(c, hi))
-        if min(c.nami_1_min, c.nami_2_min, c.radius_min, c.start_pos) < 0 or c.line_width < 0 or c.oval_rate <= 0:
-            raise UsageError("radius_min, start_pos, nami_* and line_width must be >= 0, oval_rate > 0")
+        if min(c.nami_1_min, c.nami_2_min) < 0:
+            raise UsageError(f"nami_1_min and nami_2_min must be >= 0, got {c.nami_1_min} and {c.nami_2_min}")
         if c.start_class < 0 or (c.start_class and not self.published):
             raise UsageError(f"start_class must be >= 0 and is for --search published only, got {c.start_class}")
         if self.published and c.nami_2_min == c.nami_2_max != 0 and c.nami_1_min <= c.nami_2_min <= c.nami_1_max:
