@@ -87,7 +87,7 @@ def test_erasing_laws():
     assert area.min() > 0.01 and area.max() < 0.4
 
 
-def test_draws_depend_only_on_the_draw_id():
+def test_draws_depend_only_on_the_sample_id():
     cfg = make_config("ofdb", 32)
     whole = params.draw(1, np.arange(10), (64, 64), cfg)
     part = params.draw(1, np.array([7, 3]), (64, 64), cfg)

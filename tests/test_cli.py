@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+import fdsl_gen
 from fdsl_gen.backends import unavailable_reason
 from fdsl_gen.cli import app
 from fdsl_gen.errors import UsageError
@@ -140,6 +141,10 @@ def test_contour_databases_through_the_cli(tmp_path):
     assert len(list((tmp_path / "va").rglob("vertex_*_instance_0000.png"))) == 2
     r = invoke("search", "--db", "rcdb", "--categories", 3, "--out", tmp_path / "s")
     assert r.exit_code == 0 and len(list((tmp_path / "s/param").glob("*.csv"))) == 3
+    fdsl_gen.get_database("rcdb", categories=3).write_table(tmp_path / "lib")  # what the library writes
+    for path in (tmp_path / "lib").rglob("*"):
+        if path.is_file():
+            assert (tmp_path / "s" / path.relative_to(tmp_path / "lib")).read_bytes() == path.read_bytes(), path
     r = invoke("preview", "--db", "visual_atom", "--categories", 4, "--out", tmp_path / "va.png")
     assert r.exit_code == 0 and np.asarray(Image.open(tmp_path / "va.png")).shape == (2 * 514 + 2, 2 * 514 + 2, 3)
     r = invoke("bench", "--db", "rcdb", "--backend", "numba", "--batch", 4, "--repeats", 1,

@@ -67,6 +67,11 @@ def test_preview_cells_carry_their_category(tmp_path):
     corner = (slice(2, 14), slice(2, 12))  # the first cell's top-left: the label "0" in yellow on black
     assert (with_ids[corner][..., 2] == 0).any() and (with_ids[corner][..., 0] > 200).any()
     assert not np.array_equal(with_ids[corner], plain[corner])
+    # the originals' spelling of the category count sets the cells too (it was "given twice" for a moment)
+    r = invoke("preview", "--db", "ofdb", "--numof_classes", 3, "--size", 48, "--points", 2000,
+               "--out", tmp_path / "p2.png")
+    assert r.exit_code == 0 and "3 categories" in r.output, r.output
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "p2.png")), with_ids)
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="no /proc here")

@@ -258,3 +258,11 @@ def test_published_replay_through_the_cli(key, tmp_path):
         for i in range(3):
             png = np.asarray(Image.open(tmp_path / "d" / db.relative_path(k, i)))
             np.testing.assert_array_equal(png, written[k][2][i], err_msg=f"category {k}, instance {i}")
+    # the parameter files: those of the library's write_table (compared with the script above), RCDB's the script's
+    db.write_table(tmp_path / "t")
+    tables = sorted(p.relative_to(tmp_path / "t") for p in (tmp_path / "t").rglob("*.csv"))
+    assert len(tables) == (6 if key == "rcdb" else 2)
+    for name in tables:
+        assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "t" / name).read_bytes(), name
+    for k in range(5 if key == "rcdb" else 0):
+        assert (tmp_path / "d" / f"param/{k:05d}.csv").read_bytes() == written[k][0]

@@ -38,3 +38,25 @@ def test_nothing_cites_documents_outside_the_repository():
     found = [f"{p.relative_to(ROOT)}:{n + 1}" for p in SOURCES if p.name != "test_docs.py"
              for n, line in enumerate(p.read_text(errors="replace").splitlines()) if outside.search(line)]
     assert found == []
+
+
+def test_the_architecture_map_names_only_what_exists():
+    """Every file or folder docs/architecture.md names (`<key>` standing for any key) is in the tree, and
+    every class it names is defined in the package."""
+    import fnmatch
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    tree = [p.relative_to(ROOT).as_posix() + ("/" if p.is_dir() else "")
+            for d in ("fdsl_gen", "csrc", "tests", "tools", "benchmarks", "docs") for p in [ROOT / d, *(ROOT / d).rglob("*")]
+            if "__pycache__" not in p.parts]
+    built = {"fdsl_gen/_csrc"}  # made by packaging (setup.py copies csrc/ into the wheel)
+    names = [t for t in re.findall(r"`([^`\s]+)`", text) if t.endswith((".py", ".md", ".cu", ".cuh", ".sh", "/"))]
+    assert len(names) >= 40
+    for name in names:
+        pattern = name.replace("<key>", "*")
+        if name.rstrip("/") in built:
+            continue
+        assert any(fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(p, "*/" + pattern) for p in tree), name
+    package = "\n".join(p.read_text() for p in (ROOT / "fdsl_gen").rglob("*.py"))
+    for cls in set(re.findall(r"`([A-Z]\w*[a-z]\w*)`", text)) - {"RESULTS.md"}:
+        assert re.search(rf"(?m)^class {cls}\b", package), f"docs/architecture.md names class {cls}, not defined"

@@ -53,13 +53,14 @@ def _user_errors(fn):
     return wrapper
 
 
-def _database(db: str, ctx: typer.Context, **options):
-    """The database from the command's declared database options and the ones it left over (`ctx.args`)."""
+def _database(db: str, ctx: typer.Context, defaults: dict | None = None, **options):
+    """The database from the command's declared database options and the ones it left over (`ctx.args`);
+    `defaults` fills what neither gave (a command's own default, such as preview's 16 categories)."""
     from ..options import database_options
     from ..registry import database_class
 
     cls = database_class(db)
-    return cls.from_options(**database_options(cls, options, ctx.args, ctx.params))
+    return cls.from_options(**{**(defaults or {}), **database_options(cls, options, ctx.args, ctx.params)})
 
 
 def _write_json(path: Path, document) -> None:

@@ -107,7 +107,8 @@ def render(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out"
 @app.command(context_settings=EXTRA, epilog=EXTRA_HELP)
 @_user_errors
 def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out", help="PNG file", parser=_path)],
-            categories: Annotated[int, typer.Option("--categories", "-n", help="cells (first categories)")] = 16,
+            categories: Annotated[Optional[int], typer.Option("--categories", "-n",
+                                                              help="cells: the first categories (default 16)")] = None,
             instance: Annotated[int, typer.Option("--instance", help="instance drawn per category")] = 0,
             size: Size = None, seed: Seed = None, search: Search = None, draw_type: DrawType = None,
             points: Points = None, table: Table = None, backend: Backend = "auto",
@@ -120,14 +121,20 @@ def preview(ctx: typer.Context, db: Db, out: Annotated[Path, typer.Option("--out
     from ..io.atomic import atomic_write_bytes
     from ..preview import MAX_CELLS, grid, shrink
 
-    if not 1 <= categories <= MAX_CELLS:
-        raise UsageError(f"preview shows 1 to {MAX_CELLS} categories, got {categories}")
+    def check_cells(n: int) -> int:
+        if not 1 <= n <= MAX_CELLS:
+            raise UsageError(f"preview shows 1 to {MAX_CELLS} categories, got {n}")
+        return n
+
+    if categories is not None:
+        check_cells(categories)  # before anything is built
     if columns is not None and columns < 1:
         raise UsageError(f"--columns must be at least 1, got {columns}")
     if cell is not None and not 16 <= cell <= 1024:
         raise UsageError(f"--cell must be between 16 and 1024 pixels, got {cell}")
-    database = _database(db, ctx, categories=categories, size=size, seed=seed, search=search,
-                         draw_type=draw_type, points=points, table=table)
+    database = _database(db, ctx, defaults={"categories": 16}, categories=categories, size=size, seed=seed,
+                         search=search, draw_type=draw_type, points=points, table=table)
+    categories = check_cells(database.n_categories)  # also when given as --numof_classes
     if out.suffix.lower() != ".png":
         raise UsageError(f"preview writes a .png file, got {out}")
     if not out.parent.exists():

@@ -58,7 +58,7 @@ class IFSBatch:
     n_maps: np.ndarray  # [U] int64, in [1, 7]
     system_of: np.ndarray  # [B] int64, index into systems
     flip: np.ndarray  # [B] int64, 0..3: the originals' flip0..flip3
-    patch_key: np.ndarray  # [B, 2] uint32: (category, render id) counter words of the patch patterns
+    patch_key: np.ndarray  # [B, 2] uint32: (category, variant) counter words of the patch patterns
     table_index: np.ndarray | None = None  # [U] int64: each system's row in a traced table (cuda backend)
 
     def __post_init__(self):

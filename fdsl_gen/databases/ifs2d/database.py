@@ -1,6 +1,6 @@
 """What the 2D IFS databases (fractaldb, ofdb, onepfrac) share: options, validation and batch rendering.
 
-A subclass says how an instance id splits into (weight row, flip, render id) and which system a
+A subclass says how an instance id splits into (weight row, flip, variant) and which system a
 (category, weight row) pair renders; this class builds the `IFSBatch` (one chaos game per distinct
 system of the batch) and hands it to the backend's `render`.
 """
@@ -71,7 +71,7 @@ def validate_common(cfg) -> None:
 
 
 class IFS2DDatabase(Database):
-    """Base of the 2D IFS databases: a category table, a render id per instance, one renderer."""
+    """Base of the 2D IFS databases: a category table, a variant (patch key) per instance, one renderer."""
 
     implemented_backends = ("cuda", "numba", "ref")
     # every draw type at one band of rows, and one size whose keys need two bands (raster_grid)
