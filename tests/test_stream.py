@@ -246,7 +246,21 @@ def test_cuda_stream_matches_the_cpu_stream(db):
     assert gpu_stream.backend == "cuda"
     for (xc, yc), (xg, yg) in zip(cpu, gpu):
         assert xg.is_cuda and yg.is_cuda and torch.equal(yc, yg.cpu())
-        assert torch.equal(xc, xg.cpu())  # every stage is exact: render, resample, RandAugment, finish
+        assert torch.equal(xc, xg.cpu())  # every stage is exact: render, resample, RandAugment, normalisation
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("db", ["fractaldb", "ofdb", "onepfrac"])
+def test_cuda_small_image_stream_matches_the_cpu(db):
+    """The trainer's small-image path on the GPU: a 64-px canvas and the `small` preset, as on the CPU."""
+    streams = [FDSLStream(db, categories=5, batch_size=8, image_size=32, augment="small", canvas=64, seed=3,
+                          device=device) for device in ("cpu", "cuda")]
+    cpu, gpu = (drain(s, 2) for s in streams)
+    assert streams[1].backend == "cuda" and streams[1].db.config.size == 64
+    for (xc, yc), (xg, yg) in zip(cpu, gpu):
+        assert xg.is_cuda and xg.shape == (8, 3, 32, 32) and torch.equal(yc, yg.cpu())
+        assert torch.equal(xc, xg.cpu())
 
 
 @pytest.mark.parametrize("db", fdsl_gen.list_databases())
