@@ -223,7 +223,10 @@ class SearchedIFSDatabase(IFS2DDatabase):
         if self.config.table:
             return first_categories(load_table_file(self.config.table), n, self.config.table)
         cfg = self.search_config()
-        fill = fill_function(self.resolve_backend(backend))  # cuda only once it passed its self-check
-        search = lambda k, start, prog: run_search(cfg, k, fill, start=start, progress=prog)  # noqa: E731
+
+        def search(k, start, prog):  # run only for categories no shipped or cached table holds
+            fill = fill_function(self.resolve_backend(backend))  # cuda only once it passed its self-check
+            return run_search(cfg, k, fill, start=start, progress=prog)
+
         shipped = PUBLISHED_TABLE_PATH if cfg == SearchConfig() else None
         return cached_table(IFSTable, cache_name(f"ifs2d-{cfg.mode}", cfg.meta()), n, search, shipped, progress)

@@ -86,8 +86,10 @@ class IFS3DDatabase(Database):
         if self.config.table:
             return first_categories(load_table_file(self.config.table, width=13), n, self.config.table)
         cfg = self.search_config()
-        evaluate = backend_module(self.resolve_backend(backend)).evaluate
-        search = lambda k, start, prog: run_search(cfg, k, evaluate, start, prog)  # noqa: E731
+
+        def search(k, start, prog):  # run only for categories no cached table holds
+            return run_search(cfg, k, backend_module(self.resolve_backend(backend)).evaluate, start, prog)
+
         return cached_table(IFSTable, cache_name(f"ifs3d-{cfg.mode}", cfg.meta()), n, search, None, progress)
 
     def benchmark_search(self, n: int, backend: str) -> dict:
